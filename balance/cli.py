@@ -1,0 +1,176 @@
+"""The `balance` command: a thin layer over the pipeline's functions."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+
+import click
+
+from balance import pipeline
+from balance.workspace import DEMO_WORKSPACE, resolve_workspace
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+class Failure(click.ClickException):
+    """A failure the user can act on: one line, exit code 1 (or the code given)."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"balance: {self.message}", err=True)
+
+
+def workspace_option(command):
+    """Every command takes --workspace DIR after its name; BALANCE_WORKSPACE works too."""
+
+    @click.option(
+        "--workspace", "workspace_dir", metavar="DIR", envvar="BALANCE_WORKSPACE",
+        help="The household's folder (default: the current directory).",
+    )
+    @functools.wraps(command)
+    def wrapper(workspace_dir, **kwargs):
+        os.umask(0o077)  # what balance creates is readable by the user alone (§5)
+        try:
+            return command(resolve_workspace(workspace_dir), **kwargs)
+        except pipeline.PipelineError as error:
+            raise Failure(str(error), error.exit_code) from None
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="balance")
+def cli():
+    """Turn a household's bank exports into one reconciled ledger: who owes whom, and why.
+
+    \b
+    Daily:   balance run            (drop exports in csv_inbox/<member>/ first)
+    Review:  answer Queue_Review in output/balance_data.xlsx, then balance run
+    Health:  balance status
+    Try it:  balance demo
+    """
+
+
+@cli.command()
+def demo():
+    """Run the bundled demo household (examples/demo) and print its balance.
+
+    Writes examples/demo/warehouse and examples/demo/output; never touches your data.
+
+    \b
+    Example:
+      balance demo
+    """
+    os.umask(0o077)
+    try:
+        outcome = pipeline.run(resolve_workspace(DEMO_WORKSPACE), echo=click.echo)
+    except pipeline.PipelineError as error:
+        raise Failure(str(error), error.exit_code) from None
+    click.echo(outcome.statement_text)
+
+
+@cli.command()
+@workspace_option
+@click.option("--strict", is_flag=True, help="Exit 3 when a file was rejected.")
+@click.option("--force", is_flag=True, help="Build and export even when nothing changed.")
+def run(workspace, strict, force):
+    """Import review answers, ingest new exports, build, test and export.
+
+    \b
+    Example:
+      balance run
+      balance run --workspace ~/household --strict
+    """
+    outcome = pipeline.run(workspace, echo=click.echo, force=force)
+    click.echo(outcome.statement_text)
+    if strict and outcome.rejected_files:
+        raise Failure(f"{outcome.rejected_files} file(s) rejected (--strict)", exit_code=3)
+
+
+@cli.command()
+@workspace_option
+@click.option("--strict", is_flag=True, help="Exit 3 when a file was rejected.")
+def ingest(workspace, strict):
+    """Load new exports from csv_inbox/ into the warehouse's raw tables.
+
+    Same as `python ingest/load.py`. A file that cannot be read is reported with its reason and
+    left where it is; the other files still load.
+
+    \b
+    Example:
+      balance ingest --workspace examples/demo
+    """
+    report = pipeline.ingest(workspace, echo=click.echo)
+    if strict and report.rejected:
+        raise Failure(f"{len(report.rejected)} file(s) rejected (--strict)", exit_code=3)
+
+
+@cli.command()
+@workspace_option
+def build(workspace):
+    """Run `dbt build` (models and reconciliation tests) on the workspace's warehouse.
+
+    \b
+    Example:
+      balance build
+    """
+    pipeline.build(workspace, echo=click.echo)
+
+
+@cli.command()
+@workspace_option
+def export(workspace):
+    """Write output/powerbi/*.parquet and output/balance_data.xlsx from the last green build.
+
+    \b
+    Example:
+      balance export
+    """
+    pipeline.export(workspace, echo=click.echo)
+
+
+@cli.group()
+def review():
+    """The review round trip between the workbook and decisions/review_decisions.csv."""
+
+
+@review.command("import")
+@workspace_option
+@click.argument("workbook", required=False, type=click.Path(dir_okay=False))
+def review_import(workspace, workbook):
+    """Append the answers in Queue_Review to decisions/review_decisions.csv.
+
+    WORKBOOK defaults to output/balance_data.xlsx. Only answers that differ from what the export
+    wrote count; invalid ones are reported with their sheet row and stay pending.
+
+    \b
+    Example:
+      balance review import
+      balance review import ~/Downloads/balance_data.xlsx
+    """
+    pipeline.import_review(workspace, workbook, echo=click.echo)
+
+
+@cli.command()
+@workspace_option
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def status(workspace, as_json):
+    """Show the balance, what waits for review, and the files of the last run.
+
+    Reads what the last run wrote, so it works while the warehouse is open elsewhere.
+
+    \b
+    Example:
+      balance status
+      balance status --json
+    """
+    click.echo(pipeline.status_text(workspace, as_json=as_json))
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="balance")

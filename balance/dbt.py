@@ -1,0 +1,78 @@
+"""Running `dbt build` for a workspace and reading which tests failed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from balance.workspace import PROJECT_ROOT, Workspace
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    succeeded: bool
+    failures: list[str]  # "test_name: message" for each failed or errored node
+    output: str
+
+    @property
+    def summary(self) -> str:
+        if self.succeeded:
+            return "dbt build passed"
+        return "dbt build failed: " + "; ".join(self.failures[:5])
+
+
+def dbt_environment(workspace: Workspace) -> dict[str, str]:
+    environment = dict(os.environ)
+    environment.update({
+        "BALANCE_WORKSPACE": str(workspace.root),
+        "DBT_PROFILES_DIR": str(PROJECT_ROOT),
+        "DBT_PROJECT_DIR": str(PROJECT_ROOT),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+    })
+    return environment
+
+
+def dbt_target_dir(workspace: Workspace) -> Path:
+    """Each workspace keeps its own dbt artifacts, so two workspaces never mix run results."""
+    return workspace.logs / "dbt"
+
+
+def run_dbt_build(workspace: Workspace, extra_args: list[str] = ()) -> BuildResult:
+    target = dbt_target_dir(workspace)
+    target.mkdir(parents=True, exist_ok=True)
+    run_results = target / "target" / "run_results.json"
+    run_results.unlink(missing_ok=True)  # never read a previous build's verdict
+    command = [
+        str(Path(sys.executable).with_name("dbt")), "build",
+        "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT),
+        "--target-path", str(target / "target"), "--log-path", str(target),
+        *extra_args,
+    ]
+    completed = subprocess.run(
+        command, cwd=PROJECT_ROOT, env=dbt_environment(workspace), capture_output=True, text=True,
+        check=False,
+    )
+    failures = _failed_nodes(run_results)
+    succeeded = completed.returncode == 0
+    if not succeeded and not failures:
+        lines = [line for line in completed.stdout.splitlines() if "error" in line.lower()]
+        failures = lines[-3:] or [f"dbt exited with code {completed.returncode}"]
+    return BuildResult(succeeded, failures, completed.stdout + completed.stderr)
+
+
+def _failed_nodes(run_results: Path) -> list[str]:
+    if not run_results.exists():
+        return []
+    results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
+    failed = []
+    for result in results:
+        if result["status"] in {"fail", "error"}:
+            name = result["unique_id"].split(".")[-1] if "." in result["unique_id"] else ""
+            message = (result.get("message") or "").splitlines()[0] if result.get("message") else ""
+            failed.append(f"{name}: {message}" if message else name)
+    return failed

@@ -1,0 +1,185 @@
+"""The steps of a run, each callable alone: review import → ingest → dbt build → export."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+from balance.dbt import run_dbt_build
+from balance.workspace import PROJECT_ROOT, Workspace, make_private_dir
+from exports.files import write_private_text
+from exports.powerbi import export_parquet
+from exports.review import ReviewImport, import_review_answers, workbook_answers_fingerprint
+from exports.summary import read_balance_summary
+from exports.workbook import export_workbook
+from ingest.household import HouseholdError
+from ingest.inbox import IngestReport, format_report, inbox_files, ingest_workspace, print_progress
+from ingest.schemas import SchemaError
+from ingest.warehouse import WarehouseLocked, connect, utc_now
+
+Echo = Callable[[str], None]
+EXIT_INVARIANT_FAILED = 2
+
+
+class PipelineError(RuntimeError):
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass
+class RunOutcome:
+    statement_text: str
+    rejected_files: int
+    skipped: bool = False
+
+
+def _quiet(_text: str) -> None:
+    pass
+
+
+def ingest(workspace: Workspace, echo: Echo = _quiet) -> IngestReport:
+    if not workspace.household.is_dir():
+        raise PipelineError(
+            f"{workspace.root} is not a balance workspace (no household/ folder); "
+            "see README.md, or try `balance demo`"
+        )
+    try:
+        report = ingest_workspace(workspace, progress=print_progress)
+    except (SchemaError, HouseholdError, WarehouseLocked) as error:
+        raise PipelineError(str(error)) from None
+    echo(format_report(report))
+    return report
+
+
+def build(workspace: Workspace, echo: Echo = _quiet) -> None:
+    result = run_dbt_build(workspace)
+    _remember(workspace, build={"succeeded": result.succeeded, "failures": result.failures,
+                                "finished_at": utc_now().isoformat() + "Z"})
+    if not result.succeeded:
+        raise PipelineError(
+            f"{result.summary}; exports skipped, the previous outputs are unchanged",
+            EXIT_INVARIANT_FAILED,
+        )
+    echo(result.summary)
+
+
+def export(workspace: Workspace, echo: Echo = _quiet) -> None:
+    last = _last_run(workspace)
+    if not last.get("build", {}).get("succeeded"):
+        raise PipelineError("the last dbt build did not pass: run `balance build` first")
+    try:
+        with connect(workspace.warehouse, read_only=True) as connection:
+            parquet_files = export_parquet(connection, workspace.powerbi)
+            written = export_workbook(connection, workspace.workbook)
+            summary = read_balance_summary(connection)
+    except WarehouseLocked as error:
+        raise PipelineError(str(error)) from None
+    _remember(workspace, **summary, workbook_answers=workbook_answers_fingerprint(written))
+    echo(f"exported {len(parquet_files)} Parquet files to {workspace.relative(workspace.powerbi)}/ "
+         f"and {workspace.relative(written)}")
+
+
+def import_review(workspace: Workspace, workbook: str | None = None,
+                  echo: Echo = _quiet) -> ReviewImport:
+    path = Path(workbook) if workbook else workspace.workbook
+    if not path.exists():
+        raise PipelineError(f"{path}: no such workbook; run `balance run` to write one")
+    result = import_review_answers(path, workspace.decisions_journal, workspace.relative(path))
+    for problem in result.problems:
+        echo(f"warning: {problem}")
+    echo(f"imported {result.appended} answer(s) from {workspace.relative(path)} into "
+         f"{workspace.relative(workspace.decisions_journal)}")
+    return result
+
+
+def inputs_fingerprint(workspace: Workspace) -> str:
+    """What a run depends on (§9.22): exports, configuration, journal, answers, this version."""
+    digest = hashlib.sha256(version("balance").encode())
+    watched = [
+        *inbox_files(workspace),
+        *sorted(workspace.household.glob("*.csv")),
+        *sorted(workspace.rules.glob("*.yaml")),
+        workspace.decisions_journal,
+        *sorted((PROJECT_ROOT / "rules").glob("*.yaml")),
+        *sorted((PROJECT_ROOT / "models").rglob("*.sql")),
+        *sorted((PROJECT_ROOT / "models").rglob("*.yml")),
+        *sorted((PROJECT_ROOT / "macros").rglob("*.sql")),
+        *sorted((PROJECT_ROOT / "seeds").glob("*.csv")),
+    ]
+    for path in watched:
+        if path.exists():
+            digest.update(str(path).encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def run(workspace: Workspace, echo: Echo = _quiet, force: bool = False) -> RunOutcome:
+    """The daily command: answers first, then new files, then build and export if anything moved."""
+    last = _last_run(workspace)
+    if workspace.workbook.exists() and (
+        workbook_answers_fingerprint(workspace.workbook) != last.get("workbook_answers")
+    ):
+        import_review(workspace, echo=echo)
+    fingerprint = inputs_fingerprint(workspace)
+    outputs_present = workspace.workbook.exists() and workspace.powerbi.is_dir()
+    if (not force and outputs_present and last.get("fingerprint") == fingerprint
+            and last.get("build", {}).get("succeeded")):
+        echo("Nothing changed since the last run; outputs are up to date.")
+        return RunOutcome(last.get("statement", ""), last.get("files", {}).get("quarantined", 0),
+                          skipped=True)
+    report = ingest(workspace, echo=echo)
+    quarantined = len(report.rejected)
+    _remember(workspace, files_quarantined=quarantined,
+              quarantined_files=[f.path for f in report.rejected])
+    build(workspace, echo=echo)
+    export(workspace, echo=echo)
+    _remember(workspace, fingerprint=fingerprint, last_run=utc_now().isoformat() + "Z")
+    summary = _last_run(workspace)
+    return RunOutcome(summary["statement"], quarantined)
+
+
+def status_text(workspace: Workspace, as_json: bool = False) -> str:
+    last = _last_run(workspace)
+    if not last.get("last_run"):
+        raise PipelineError(f"no completed run in {workspace.root} yet: run `balance run` first")
+    status = {
+        "balance": last["balance"],
+        "statement": last["statement"],
+        "pending_review": last["pending_review"],
+        "pending_amount": last["pending_amount"],
+        "files": {"loaded": last["files_loaded"], "quarantined": last.get("files_quarantined", 0)},
+        "last_run": last["last_run"],
+        "last_build": last.get("build", {}),
+    }
+    if as_json:
+        return json.dumps(status, indent=2)
+    build_state = status["last_build"]
+    lines = [
+        status["statement"],
+        f"pending review: {status['pending_review']} expense(s), ${status['pending_amount']}",
+        f"files: {status['files']['loaded']} loaded, {status['files']['quarantined']} rejected",
+        f"last run: {status['last_run']}",
+    ]
+    if not build_state.get("succeeded", True):
+        lines.append("last build FAILED: " + "; ".join(build_state.get("failures", [])))
+    for path in last.get("quarantined_files", []):
+        lines.append(f"rejected: {path} (see `balance ingest` for the reason)")
+    return "\n".join(lines)
+
+
+def _last_run(workspace: Workspace) -> dict:
+    if not workspace.last_run_file.exists():
+        return {}
+    return json.loads(workspace.last_run_file.read_text(encoding="utf-8"))
+
+
+def _remember(workspace: Workspace, **facts) -> None:
+    """Merge facts into logs/last_run.json, which `status` reads without the warehouse."""
+    state = _last_run(workspace) | facts
+    make_private_dir(workspace.logs)
+    write_private_text(workspace.last_run_file, json.dumps(state, indent=2, sort_keys=True))

@@ -1,0 +1,83 @@
+"""Where a household's data lives (§2): the folders of a workspace and how one is chosen."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_RULES_DIR = PROJECT_ROOT / "rules"
+DEMO_WORKSPACE = PROJECT_ROOT / "examples" / "demo"
+
+# Financial data is private by default (§5): folders 0700, files 0600.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @property
+    def inbox(self) -> Path:
+        return self.root / "csv_inbox"
+
+    @property
+    def household(self) -> Path:
+        return self.root / "household"
+
+    @property
+    def rules(self) -> Path:
+        return self.root / "rules"
+
+    @property
+    def decisions_journal(self) -> Path:
+        return self.root / "decisions" / "review_decisions.csv"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse" / "balance.duckdb"
+
+    @property
+    def output(self) -> Path:
+        return self.root / "output"
+
+    @property
+    def workbook(self) -> Path:
+        return self.output / "balance_data.xlsx"
+
+    @property
+    def powerbi(self) -> Path:
+        return self.output / "powerbi"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def last_run_file(self) -> Path:
+        return self.logs / "last_run.json"
+
+    @property
+    def archive(self) -> Path:
+        return self.root / "data" / "_archive"
+
+    def relative(self, path: Path) -> str:
+        """Workspace-relative path for messages and lineage (§9.17)."""
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+
+def resolve_workspace(option: str | os.PathLike | None = None) -> Workspace:
+    """--workspace wins, then BALANCE_WORKSPACE, then the current directory."""
+    chosen = option or os.environ.get("BALANCE_WORKSPACE") or "."
+    return Workspace(Path(chosen).expanduser().resolve())
+
+
+def make_private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    os.chmod(path, PRIVATE_DIR_MODE)
+    return path

@@ -1,0 +1,272 @@
+"""Turning an identified file into canonical transaction rows, strictly (§3, §5, §9.2–9.4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ingest.household import Household
+from ingest.reader import Layout, Record
+from ingest.values import BadValue, infer_date_format, parse_amount_cents, parse_dates
+
+DIGITS = re.compile(r"\d")
+
+
+@dataclass
+class ParsedFile:
+    rows: list[dict] = field(default_factory=list)
+    rows_read: int = 0
+    skipped: Counter = field(default_factory=Counter)  # reason -> count
+    issues: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+
+    @property
+    def rows_skipped(self) -> int:
+        return sum(self.skipped.values())
+
+
+@dataclass(frozen=True)
+class FileContext:
+    file_path: str  # workspace-relative
+    file_sha256: str
+    inbox_member_id: str | None
+    loaded_at: dt.datetime
+
+
+def account_last4(account_text: str) -> str | None:
+    """Account numbers appear only as their last four digits (§5); also part of identity (§9.3)."""
+    digits = DIGITS.findall(account_text)
+    return "".join(digits[-4:]) if len(digits) >= 4 else None
+
+
+def transaction_id(schema_id: str, inbox_member: str | None, account_text: str, date: dt.date,
+                   amount_cents: int, description: str, reference: str, occurrence: int) -> str:
+    """Stable hash of parsed facts only, so editing configuration never re-keys a row (§9.3)."""
+    account_key = account_last4(account_text) or account_text.strip()
+    facts = (schema_id, inbox_member or "", account_key, date.isoformat(), str(amount_cents),
+             description.strip(), reference.strip(), str(occurrence))
+    return hashlib.md5("\x1f".join(facts).encode("utf-8")).hexdigest()[:16]
+
+
+class _Columns:
+    """Cell lookup by role for one layout."""
+
+    def __init__(self, layout: Layout):
+        schema = layout.schema
+        if schema.has_header:
+            positions = {}
+            for index, cell in enumerate(layout.header_cells):
+                positions.setdefault(cell.replace("\ufeff", "").strip().casefold(), index)
+            self.index = {
+                role: positions.get(column.casefold()) for role, column in schema.columns.items()
+            }
+            self.width = len(layout.header_cells)
+        else:
+            self.index = {
+                role: int(column.split("_")[1]) - 1 for role, column in schema.columns.items()
+            }
+            self.width = max(self.index.values()) + 1
+        self.missing = sorted(
+            schema.columns[role] for role, index in self.index.items() if index is None
+        )
+
+    def get(self, record: Record, role: str) -> str:
+        index = self.index.get(role)
+        if index is None or index >= len(record.cells):
+            return ""
+        return record.cells[index].strip()
+
+
+def _record_shape_problem(record: Record, columns: _Columns) -> str | None:
+    if len(record.cells) < columns.width:
+        return f"expected {columns.width} fields, found {len(record.cells)}"
+    extra = record.cells[columns.width:]
+    # Some banks end every data row with one more (empty) field than the header has.
+    if any(cell.strip() for cell in extra):
+        return f"expected {columns.width} fields, found {len(record.cells)}"
+    return None
+
+
+def _select_records(layout: Layout, columns: _Columns, parsed: ParsedFile) -> list[Record]:
+    """Records after the header minus declared skips (counted by reason, §9.17)."""
+    schema = layout.schema
+    records = layout.data_records
+    parsed.rows_read = len(records)
+    if schema.footer_lines:
+        kept = len(records) - schema.footer_lines
+        parsed.skipped["footer_lines"] += min(schema.footer_lines, len(records))
+        records = records[:max(kept, 0)]
+    selected = []
+    for record in records:
+        if any(pattern.search(record.raw_line) for pattern in schema.skip_lines):
+            parsed.skipped["skip_lines"] += 1
+            continue
+        if schema.pending_column and columns.get(record, "status").casefold() in (
+            schema.pending_values
+        ):
+            parsed.skipped["pending"] += 1
+            continue
+        selected.append(record)
+    return selected
+
+
+def _amount_cents(record: Record, columns: _Columns, layout: Layout) -> int:
+    schema = layout.schema
+
+    def cents(role: str) -> int | None:
+        text = columns.get(record, role)
+        if not text:
+            return None
+        return parse_amount_cents(text, schema.decimal, schema.thousands)
+
+    if "amount" in schema.columns:
+        amount = cents("amount")
+        if amount is None:
+            raise BadValue("empty amount")
+        if "direction" in schema.columns:
+            direction = columns.get(record, "direction").casefold()
+            if direction in schema.direction_out:
+                return -abs(amount)
+            if direction in schema.direction_in:
+                return abs(amount)
+            raise BadValue(f"direction {columns.get(record, 'direction')!r} is neither out nor in")
+        return -amount if schema.negate else amount
+    debit, credit = cents("debit"), cents("credit")
+    if debit is not None and credit is not None and debit != 0 and credit != 0:
+        raise BadValue("both debit and credit are filled")
+    if debit is None and credit is None:
+        raise BadValue("empty amount")
+    if debit:
+        return -abs(debit)
+    return abs(credit or 0)
+
+
+def _owner(record: Record, columns: _Columns, layout: Layout, household: Household,
+           inbox_member: str | None, account_text: str) -> str:
+    """The mapped member column, else accounts.csv, else the inbox folder (§9.4)."""
+    static_member = layout.schema.static.get("member")
+    if static_member:
+        owner = household.member_named(static_member)
+        if owner is None:
+            raise BadValue(f"static member {static_member!r} is not a household member")
+        return owner
+    member_text = columns.get(record, "member")
+    if member_text:
+        owner = household.member_named(member_text)
+        if owner is None:
+            raise BadValue(f"member {member_text!r} is not a household member")
+        return owner
+    owner = household.account_owner(account_text) if account_text else None
+    if owner:
+        return owner
+    if inbox_member and inbox_member in household.member_ids:
+        return inbox_member
+    raise BadValue(
+        "no owner: no member column, no accounts.csv pattern matches "
+        f"{account_text or 'the empty account'!r}, and the file is not in a member's inbox folder"
+    )
+
+
+def _dates(records: list[Record], columns: _Columns, layout: Layout, role: str,
+           parsed: ParsedFile) -> list[dt.date | None]:
+    """Dates of one column: a declared format, or one inferred from the whole column."""
+    texts = [columns.get(record, role) for record in records]
+    formats = layout.schema.date_formats
+    if not formats:
+        try:
+            formats = (infer_date_format(texts),)
+        except BadValue as error:
+            parsed.issues.append((layout.records[0].line_number if layout.records else 1,
+                                  f"{layout.schema.columns[role]}: {error}"))
+            return [None] * len(texts)
+    dates: list[dt.date | None] = []
+    for record, text in zip(records, texts, strict=True):
+        try:
+            dates.append(parse_dates([text], list(formats))[0] if text else None)
+        except BadValue as error:
+            parsed.issues.append((record.line_number, str(error)))
+            dates.append(None)
+    return dates
+
+
+def parse_file(layout: Layout, household: Household, context: FileContext) -> ParsedFile:
+    schema = layout.schema
+    parsed = ParsedFile()
+    columns = _Columns(layout)
+    if columns.missing:
+        parsed.issues.append((1, f"columns not in the file: {', '.join(columns.missing)}"))
+        return parsed
+    records = _select_records(layout, columns, parsed)
+    shaped = []
+    for record in records:
+        problem = _record_shape_problem(record, columns)
+        if problem:
+            parsed.issues.append((record.line_number, problem))
+        else:
+            shaped.append(record)
+    dates = _dates(shaped, columns, layout, "date", parsed)
+    posted = (_dates(shaped, columns, layout, "posted_date", parsed)
+              if "posted_date" in schema.columns else [None] * len(shaped))
+
+    occurrences: Counter = Counter()
+    static_account = schema.static.get("account", "")
+    for record, date, posted_date in zip(shaped, dates, posted, strict=True):
+        try:
+            if date is None:
+                if not columns.get(record, "date"):
+                    raise BadValue("date is empty")
+                continue  # its parse error is already reported
+            amount_cents = _amount_cents(record, columns, layout)
+            account_text = columns.get(record, "account") or static_account
+            owner = _owner(record, columns, layout, household, context.inbox_member_id,
+                           account_text)
+            shared_text = columns.get(record, "shared_amount")
+            shared_cents = (abs(parse_amount_cents(shared_text, schema.decimal, schema.thousands))
+                            if shared_text else None)
+            balance_text = columns.get(record, "balance")
+            balance_cents = (parse_amount_cents(balance_text, schema.decimal, schema.thousands)
+                             if balance_text else None)
+        except BadValue as error:
+            parsed.issues.append((record.line_number, str(error)))
+            continue
+        description = columns.get(record, "description") or schema.static.get("description", "")
+        reference = columns.get(record, "reference")
+        identity = (account_text, date, amount_cents, description.strip(), reference)
+        occurrence = occurrences[identity]
+        occurrences[identity] += 1
+        parsed.rows.append({
+            "txn_id": transaction_id(schema.id, context.inbox_member_id, account_text, date,
+                                     amount_cents, description, reference, occurrence),
+            "file_sha256": context.file_sha256,
+            "file_path": context.file_path,
+            "line_number": record.line_number,
+            "raw_line": record.raw_line,
+            "schema_id": schema.id,
+            "source_kind": schema.source_kind,
+            "inbox_member_id": context.inbox_member_id,
+            "owner_member_id": owner,
+            "member_text": columns.get(record, "member") or None,
+            "purchased_by": columns.get(record, "purchased_by") or None,
+            "institution": schema.static.get("institution"),
+            "account_text": account_text,
+            "account_last4": account_last4(account_text),
+            "transaction_date": date,
+            "posted_date": posted_date,
+            "description": description,
+            "merchant_text": columns.get(record, "merchant") or None,
+            "category_text": columns.get(record, "category") or None,
+            "reference": reference or None,
+            "note": columns.get(record, "note") or None,
+            "status_text": columns.get(record, "status") or None,
+            "amount_cents": amount_cents,
+            "balance_cents": balance_cents,
+            "shared_amount_cents": shared_cents,
+            "static_sharing": schema.static.get("sharing"),
+            "static_policy": schema.static.get("policy"),
+            "occurrence_index": occurrence,
+            "loaded_at": context.loaded_at,
+        })
+    parsed.issues.sort()
+    return parsed

@@ -1,0 +1,201 @@
+"""Reading an export as a person would: its encoding, delimiter, preamble and header (§4, §9.15)."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.schemas import Schema, SchemaSet, normalize_header
+
+DELIMITERS = (",", ";", "\t", "|")
+HEADER_SEARCH_RECORDS = 60
+
+
+class IdentifyError(ValueError):
+    """No schema, or several, match a file."""
+
+
+@dataclass(frozen=True)
+class Record:
+    line_number: int  # 1-based physical line where the record starts (§9.17)
+    raw_line: str
+    cells: list[str]
+
+    @property
+    def is_blank(self) -> bool:
+        return not any(cell.strip() for cell in self.cells)
+
+
+@dataclass(frozen=True)
+class Layout:
+    schema: Schema
+    encoding: str
+    delimiter: str
+    header_index: int | None  # index in records of the header; None when the file has none
+    records: list[Record]
+
+    @property
+    def header_cells(self) -> list[str]:
+        if self.header_index is None:
+            return []
+        return self.records[self.header_index].cells
+
+    @property
+    def data_records(self) -> list[Record]:
+        start = 0 if self.header_index is None else self.header_index + 1
+        return [record for record in self.records[start:] if not record.is_blank]
+
+
+def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
+    """Text and the encoding it was read with: byte-order marks first, then UTF-8, then cp1252."""
+    if declared:
+        encoding = "utf-8-sig" if declared == "utf-8" else declared
+        return data.decode(encoding), declared
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16"), "utf-16"
+    # UTF-16 without a byte-order mark: every other byte of ASCII text is zero.
+    sample = data[:400]
+    if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4:
+        return data.decode("utf-16-le"), "utf-16-le"
+    if len(sample) >= 4 and sample[0::2].count(0) > len(sample) // 4:
+        return data.decode("utf-16-be"), "utf-16-be"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def split_records(text: str, delimiter: str) -> list[Record]:
+    """CSV records with the physical line each starts on; quoted fields may span lines."""
+    physical = text.splitlines(keepends=True)
+    consumed: list[str] = []
+
+    def lines() -> Iterator[str]:
+        for line in physical:
+            consumed.append(line)
+            yield line
+
+    reader = csv.reader(lines(), delimiter=delimiter)
+    records: list[Record] = []
+    next_line = 1
+    for cells in reader:
+        raw = "".join(consumed).rstrip("\r\n")
+        consumed.clear()
+        records.append(Record(next_line, raw, cells))
+        next_line = reader.line_num + 1
+    return records
+
+
+def _matching_schemas(cells: list[str], raw_line: str, file_name: str,
+                      candidates: tuple[Schema, ...], delimiter: str) -> list[Schema]:
+    return [
+        schema for schema in candidates
+        if schema.has_header
+        and schema.delimiter in (None, delimiter)
+        and schema.matches_filename(file_name)
+        and (schema.header_line is None or schema.header_line.search(raw_line))
+        and not schema.headers_missing(cells)
+    ]
+
+
+def _pick_winner(matches: list[Schema], file_name: str) -> Schema:
+    """The schema naming the most headers wins; a tie is an error (§9.15)."""
+    best = max(len(schema.match_headers) for schema in matches)
+    winners = [schema for schema in matches if len(schema.match_headers) == best]
+    if len(winners) > 1:
+        names = ", ".join(schema.id for schema in winners)
+        raise IdentifyError(
+            f"several schemas match ({names}), each on {best} headers; "
+            "make one more specific (more match.headers or match.filename)"
+        )
+    return winners[0]
+
+
+def _closest_schema_reason(records_by_delimiter: dict[str, list[Record]], schemas: SchemaSet,
+                           file_name: str) -> str:
+    """The error for a file no schema matches: the closest schema and what differed."""
+    best: tuple[float, int, Schema, list[str], list[str]] | None = None
+    for records in records_by_delimiter.values():
+        for record in records[:HEADER_SEARCH_RECORDS]:
+            if record.is_blank or len(record.cells) < 2:
+                continue
+            for schema in schemas.all():
+                if not schema.has_header:
+                    continue
+                missing = schema.headers_missing(record.cells)
+                share_found = 1 - len(missing) / len(schema.match_headers)
+                wanted = {normalize_header(h) for h in schema.match_headers}
+                extra = [c.strip() for c in record.cells if normalize_header(c) not in wanted]
+                score = (share_found, -len(extra))
+                if best is None or score > (best[0], best[1]):
+                    best = (share_found, -len(extra), schema, missing, extra)
+    if best is None or best[0] == 0:
+        return "no schema matches and no line looks like a known header"
+    _, _, schema, missing, extra = best
+    detail = f"missing headers: {', '.join(missing) or 'none'}"
+    if extra:
+        detail += f"; extra: {', '.join(extra)}"
+    if not schema.matches_filename(file_name):
+        detail += f"; file name does not match {schema.match_filename.pattern!r}"
+    return f"no schema matches; closest is {schema.id} ({detail})"
+
+
+def identify(path: Path, data: bytes, schemas: SchemaSet) -> Layout:
+    """Find the one schema, delimiter and header line of a file (raises IdentifyError)."""
+    text, encoding = decode(data)
+    file_name = path.name
+    records_by_delimiter = {d: split_records(text, d) for d in DELIMITERS}
+    for tier in schemas.tiers:
+        found: list[tuple[int, str, list[Schema]]] = []
+        for delimiter, records in records_by_delimiter.items():
+            for index, record in enumerate(records[:HEADER_SEARCH_RECORDS]):
+                if record.is_blank:
+                    continue
+                matches = _matching_schemas(record.cells, record.raw_line, file_name, tier,
+                                            delimiter)
+                if matches:
+                    found.append((index, delimiter, matches))
+                    break
+        if found:
+            # The earliest header line wins; the same line under two delimiters is one verdict.
+            index, delimiter, matches = min(found, key=lambda item: item[0])
+            schema = _pick_winner(matches, file_name)
+            return _with_declared_encoding(schema, data, text, encoding, delimiter, index,
+                                           records_by_delimiter[delimiter])
+        headerless = [s for s in tier if not s.has_header and s.matches_filename(file_name)]
+        if headerless:
+            schema = _pick_winner(headerless, file_name)
+            delimiter = schema.delimiter or _most_regular_delimiter(records_by_delimiter)
+            return _with_declared_encoding(schema, data, text, encoding, delimiter, None,
+                                           records_by_delimiter[delimiter])
+    raise IdentifyError(_closest_schema_reason(records_by_delimiter, schemas, file_name))
+
+
+def _with_declared_encoding(schema: Schema, data: bytes, text: str, encoding: str, delimiter: str,
+                            header_index: int | None, records: list[Record]) -> Layout:
+    """Re-read the file when its schema declares an encoding other than the detected one."""
+    if schema.encoding and schema.encoding.replace("-sig", "") != encoding.replace("-sig", ""):
+        text, encoding = decode(data, schema.encoding)
+        records = split_records(text, delimiter)
+    return Layout(schema, encoding, delimiter, header_index, records)
+
+
+def _most_regular_delimiter(records_by_delimiter: dict[str, list[Record]]) -> str:
+    """For files without a header: the delimiter giving the most, and most constant, columns."""
+    def score(delimiter: str) -> tuple[int, int]:
+        widths = [len(r.cells) for r in records_by_delimiter[delimiter][:50] if not r.is_blank]
+        if not widths:
+            return (0, 0)
+        most_common = max(set(widths), key=widths.count)
+        return (widths.count(most_common) if most_common > 1 else 0, most_common)
+
+    return max(DELIMITERS, key=score)

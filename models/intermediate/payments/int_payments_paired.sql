@@ -1,0 +1,97 @@
+-- Payments that pair up (§9.6): a payment-like out-leg and in-leg with equal cents within the
+-- window, nearest first. Different owners: a settlement between members; the same owner on two
+-- different accounts: a transfer. Rows already decided otherwise (review, file, a sharing rule
+-- saying shared/personal/split/ignore) and duplicates never pair.
+with
+
+int_transactions_enriched as (
+    select * from {{ ref('int_transactions_enriched') }}
+),
+
+int_sharing_rules_matched as (
+    select * from {{ ref('int_sharing_rules_matched') }}
+),
+
+int_review_decisions_latest as (
+    select * from {{ ref('int_review_decisions_latest') }}
+),
+
+int_duplicates_matched as (
+    select * from {{ ref('int_duplicates_matched') }}
+),
+
+shipped_payment_patterns as (
+    select * from {{ ref('shipped_payment_patterns') }}
+),
+
+payment_like as (
+    select
+        int_transactions_enriched.txn_id,
+        int_transactions_enriched.owner_member_id,
+        int_transactions_enriched.account_id,
+        int_transactions_enriched.transaction_date,
+        int_transactions_enriched.amount_cents
+    from int_transactions_enriched
+    left join int_sharing_rules_matched
+        on int_transactions_enriched.txn_id = int_sharing_rules_matched.txn_id
+    left join int_review_decisions_latest
+        on int_transactions_enriched.txn_id = int_review_decisions_latest.txn_id
+    left join int_duplicates_matched
+        on int_transactions_enriched.txn_id = int_duplicates_matched.txn_id
+    where int_duplicates_matched.txn_id is null
+        and int_review_decisions_latest.txn_id is null
+        and int_transactions_enriched.static_sharing is null
+        and int_transactions_enriched.shared_amount_cents is null
+        and int_transactions_enriched.amount_cents <> 0
+        and (
+            int_sharing_rules_matched.sharing in ('settlement', 'transfer')
+            or (
+                int_sharing_rules_matched.sharing is null
+                and exists (
+                    select 1 from shipped_payment_patterns
+                    where regexp_matches(
+                        int_transactions_enriched.description, shipped_payment_patterns.pattern, 'i'
+                    )
+                )
+            )
+        )
+),
+
+candidates as (
+    select
+        out_leg.txn_id as left_id,
+        in_leg.txn_id as right_id,
+        -- Nearest first, then the earlier out-leg (§9.6); ids break the remaining ties.
+        [
+            abs(date_diff('day', out_leg.transaction_date, in_leg.transaction_date)),
+            date_diff('day', date '1900-01-01', out_leg.transaction_date)
+        ] as sort_key
+    from payment_like as out_leg
+    inner join payment_like as in_leg
+        on out_leg.amount_cents < 0
+        and in_leg.amount_cents = -out_leg.amount_cents
+        and abs(date_diff('day', out_leg.transaction_date, in_leg.transaction_date))
+        <= {{ var('pairing_window_days') }}
+        and (
+            out_leg.owner_member_id <> in_leg.owner_member_id
+            or out_leg.account_id <> in_leg.account_id
+        )
+),
+
+{{ match_nearest_pairs('candidates') }},
+
+final as (
+    select
+        matched_pairs.left_id as out_txn_id,
+        matched_pairs.right_id as in_txn_id,
+        out_leg.owner_member_id as from_member_id,
+        in_leg.owner_member_id as to_member_id,
+        out_leg.transaction_date as paired_date,
+        -out_leg.amount_cents as amount_cents,
+        out_leg.owner_member_id <> in_leg.owner_member_id as is_settlement
+    from matched_pairs
+    inner join payment_like as out_leg on matched_pairs.left_id = out_leg.txn_id
+    inner join payment_like as in_leg on matched_pairs.right_id = in_leg.txn_id
+)
+
+select * from final

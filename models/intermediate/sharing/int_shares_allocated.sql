@@ -1,0 +1,92 @@
+-- Each member's share of each shared or split expense, in integer cents (§3, §9.8).
+-- Every member's exact share is numerator / denominator over |cost|; shares are floored, and the
+-- leftover cents go one each by largest remainder, ties to the larger md5(txn_id:member_id).
+-- The sign is applied last, so a refund is allocated exactly like a purchase.
+with
+
+int_transactions_classified as (
+    select * from {{ ref('int_transactions_classified') }}
+),
+
+int_policy_weights_applied as (
+    select * from {{ ref('int_policy_weights_applied') }}
+),
+
+allocatable as (
+    select
+        int_policy_weights_applied.txn_id,
+        int_policy_weights_applied.member_id,
+        int_policy_weights_applied.payer_member_id,
+        int_policy_weights_applied.member_id = int_policy_weights_applied.payer_member_id as is_payer,
+        -- Weights carry up to 4 decimals: scale them to integers so all arithmetic is exact.
+        cast(int_policy_weights_applied.weight * 10000 as hugeint) as weight_units,
+        cast(int_policy_weights_applied.total_weight * 10000 as hugeint) as total_units,
+        cast(coalesce(int_policy_weights_applied.other_weight, 0) * 10000 as hugeint) as other_units,
+        int_transactions_classified.sharing,
+        cast(coalesce(int_transactions_classified.payer_share_pct, 0) * 100 as hugeint) as payer_basis_points,
+        int_transactions_classified.cost_cents,
+        cast(abs(int_transactions_classified.cost_cents) as hugeint) as abs_cost_cents,
+        -- A ledger's shared part X: the payer bears cost − X alone, X follows the policy.
+        cast(
+            least(abs(coalesce(int_transactions_classified.shared_amount_cents, abs(int_transactions_classified.cost_cents))), abs(int_transactions_classified.cost_cents))
+            as hugeint
+        ) as abs_shared_cents
+    from int_policy_weights_applied
+    inner join int_transactions_classified
+        on int_policy_weights_applied.txn_id = int_transactions_classified.txn_id
+    where int_policy_weights_applied.sharing_issue is null
+),
+
+exact_shares as (
+    select
+        *,
+        case
+            when sharing = 'split' and is_payer
+                then abs_cost_cents * payer_basis_points * other_units
+            when sharing = 'split'
+                then abs_cost_cents * (10000 - payer_basis_points) * weight_units
+            when is_payer
+                then (abs_cost_cents - abs_shared_cents) * total_units + abs_shared_cents * weight_units
+            else abs_shared_cents * weight_units
+        end as share_numerator,
+        case
+            when sharing = 'split' then 10000 * other_units
+            else total_units
+        end as share_denominator
+    from allocatable
+),
+
+floored as (
+    select
+        *,
+        share_numerator // share_denominator as floor_cents,
+        share_numerator % share_denominator as remainder
+    from exact_shares
+),
+
+ranked as (
+    select
+        *,
+        abs_cost_cents - sum(floor_cents) over (partition by txn_id) as leftover_cents,
+        row_number() over (
+            partition by txn_id
+            order by remainder desc, md5(txn_id || ':' || member_id) desc
+        ) as remainder_rank
+    from floored
+),
+
+final as (
+    select
+        txn_id,
+        member_id,
+        payer_member_id,
+        is_payer,
+        cost_cents,
+        cast(
+            sign(cost_cents) * (floor_cents + case when remainder_rank <= leftover_cents then 1 else 0 end)
+            as bigint
+        ) as share_cents
+    from ranked
+)
+
+select * from final

@@ -1,0 +1,169 @@
+-- Kind and sharing decision of every transaction, in the order of §9.1: duplicates, review
+-- decision, the row's own data, household rule, shipped rule, payment pairing, default.
+-- `decision_source` records what decided it.
+with
+
+int_transactions_enriched as (
+    select * from {{ ref('int_transactions_enriched') }}
+),
+
+int_duplicates_matched as (
+    select * from {{ ref('int_duplicates_matched') }}
+),
+
+int_review_decisions_latest as (
+    select * from {{ ref('int_review_decisions_latest') }}
+    where not is_orphan
+),
+
+int_sharing_rules_matched as (
+    select * from {{ ref('int_sharing_rules_matched') }}
+),
+
+int_payments_paired as (
+    select * from {{ ref('int_payments_paired') }}
+),
+
+stg_household__members as (
+    select * from {{ ref('stg_household__members') }}
+),
+
+paired_legs as (
+    select
+        out_txn_id as txn_id,
+        is_settlement,
+        to_member_id as counterparty_member_id,
+        out_txn_id as pair_out_txn_id
+    from int_payments_paired
+    union all
+    select
+        in_txn_id as txn_id,
+        is_settlement,
+        from_member_id as counterparty_member_id,
+        out_txn_id as pair_out_txn_id
+    from int_payments_paired
+),
+
+named_counterparty as (
+    -- An unpaired settlement leg counts only if it names exactly one other member (§9.6).
+    select
+        int_transactions_enriched.txn_id,
+        min(stg_household__members.member_id) as counterparty_member_id
+    from int_transactions_enriched
+    inner join stg_household__members
+        on stg_household__members.member_id <> int_transactions_enriched.owner_member_id
+        and regexp_matches(
+            int_transactions_enriched.description,
+            '\b(' || coalesce(stg_household__members.alias_pattern, stg_household__members.member_id) || ')\b',
+            'i'
+        )
+    group by int_transactions_enriched.txn_id
+    having count(*) = 1
+),
+
+requested as (
+    -- The sharing value asked for by the highest-precedence source that has one.
+    select
+        int_transactions_enriched.*,
+        int_duplicates_matched.duplicate_of_txn_id,
+        int_duplicates_matched.duplicate_reason,
+        coalesce(int_duplicates_matched.is_suspected, false) as is_suspected_duplicate,
+        int_review_decisions_latest.sharing as review_sharing,
+        int_review_decisions_latest.note as review_note,
+        int_review_decisions_latest.decided_at as reviewed_at,
+        paired_legs.is_settlement as paired_as_settlement,
+        paired_legs.pair_out_txn_id,
+        coalesce(paired_legs.counterparty_member_id, named_counterparty.counterparty_member_id)
+            as counterparty_member_id,
+        case
+            when int_review_decisions_latest.sharing in ('shared', 'personal', 'split')
+                then int_review_decisions_latest.sharing
+            when int_transactions_enriched.shared_amount_cents = 0 then 'personal'
+            when int_transactions_enriched.shared_amount_cents is not null then 'shared'
+            when int_transactions_enriched.static_sharing is not null
+                then int_transactions_enriched.static_sharing
+            else int_sharing_rules_matched.sharing
+        end as requested_sharing,
+        case
+            when int_review_decisions_latest.sharing in ('shared', 'personal', 'split') then 'review'
+            when int_transactions_enriched.shared_amount_cents is not null then 'file'
+            when int_transactions_enriched.static_sharing is not null then 'schema'
+            when int_sharing_rules_matched.rule_id is not null
+                then int_sharing_rules_matched.rule_source || ':' || int_sharing_rules_matched.rule_id
+        end as requested_by,
+        case
+            when int_review_decisions_latest.sharing in ('shared', 'personal', 'split')
+                then coalesce(int_review_decisions_latest.policy, 'default')
+            when int_transactions_enriched.static_sharing is not null
+                then coalesce(lower(int_transactions_enriched.static_policy), 'default')
+            else coalesce(int_sharing_rules_matched.policy, 'default')
+        end as requested_policy,
+        case
+            when int_review_decisions_latest.sharing in ('shared', 'personal', 'split')
+                then int_review_decisions_latest.payer_share_pct
+            when int_transactions_enriched.static_sharing is not null then null
+            else int_sharing_rules_matched.payer_share_pct
+        end as requested_payer_share_pct
+    from int_transactions_enriched
+    left join int_duplicates_matched
+        on int_transactions_enriched.txn_id = int_duplicates_matched.txn_id
+    left join int_review_decisions_latest
+        on int_transactions_enriched.txn_id = int_review_decisions_latest.txn_id
+    left join int_sharing_rules_matched
+        on int_transactions_enriched.txn_id = int_sharing_rules_matched.txn_id
+    left join paired_legs
+        on int_transactions_enriched.txn_id = paired_legs.txn_id
+    left join named_counterparty
+        on int_transactions_enriched.txn_id = named_counterparty.txn_id
+),
+
+kinds as (
+    select
+        *,
+        case
+            when duplicate_of_txn_id is not null and not is_suspected_duplicate then 'duplicate'
+            -- A suspect stays out of the balance until answered; D confirms it (§9.5).
+            when is_suspected_duplicate and coalesce(review_sharing, 'duplicate') = 'duplicate'
+                then 'duplicate'
+            when amount_cents = 0 then 'ignored'
+            when requested_sharing in ('shared', 'personal', 'split') then 'expense'
+            when requested_sharing = 'ignore' then 'ignored'
+            when paired_as_settlement then 'settlement'
+            when paired_as_settlement = false then 'transfer'
+            when requested_sharing = 'transfer' then 'transfer'
+            when requested_sharing = 'settlement' and counterparty_member_id is not null
+                then 'settlement'
+            when amount_cents < 0 then 'expense'
+            else 'income'
+        end as kind
+    from requested
+),
+
+final as (
+    select
+        *,
+        case
+            when kind = 'expense'
+                then coalesce(
+                    case when requested_sharing in ('shared', 'personal', 'split') then requested_sharing end,
+                    'pending'
+                )
+        end as sharing,
+        case
+            when kind = 'duplicate' then 'duplicate'
+            when kind = 'ignored' and amount_cents = 0 then 'zero_amount'
+            when kind in ('settlement', 'transfer') and pair_out_txn_id is not null
+                then coalesce(requested_by || '+pairing', 'pairing')
+            when kind = 'expense' and requested_sharing not in ('shared', 'personal', 'split')
+                then 'default'
+            when requested_by is not null then requested_by
+            else 'default'
+        end as decision_source,
+        case when kind = 'expense' and requested_sharing in ('shared', 'split') then requested_policy end
+            as policy,
+        case when kind = 'expense' and requested_sharing = 'split' then requested_payer_share_pct end
+            as payer_share_pct
+    from kinds
+)
+
+select * from final

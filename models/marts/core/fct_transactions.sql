@@ -1,0 +1,76 @@
+-- Every transaction once, whatever its kind, with its lineage and the trail of what decided it.
+with
+
+int_transactions_classified as (
+    select * from {{ ref('int_transactions_classified') }}
+),
+
+int_policy_weights_applied as (
+    select * from {{ ref('int_policy_weights_applied') }}
+),
+
+stg_household__opening_balances as (
+    select * from {{ ref('stg_household__opening_balances') }}
+),
+
+clean_slate as (
+    select max(as_of_date) as as_of_date
+    from stg_household__opening_balances
+),
+
+sharing_issues as (
+    select distinct
+        txn_id,
+        sharing_issue
+    from int_policy_weights_applied
+    where sharing_issue is not null
+),
+
+final as (
+    select
+        int_transactions_classified.txn_id,
+        int_transactions_classified.transaction_date,
+        int_transactions_classified.posted_date,
+        int_transactions_classified.owner_member_id as payer_member_id,
+        int_transactions_classified.account_id,
+        int_transactions_classified.account_label,
+        int_transactions_classified.description,
+        int_transactions_classified.merchant,
+        int_transactions_classified.category,
+        int_transactions_classified.amount_cents,
+        int_transactions_classified.amount,
+        {{ cents_to_amount('int_transactions_classified.cost_cents') }} as cost,
+        int_transactions_classified.kind,
+        case
+            when sharing_issues.sharing_issue is not null then 'pending'
+            else int_transactions_classified.sharing
+        end as sharing,
+        int_transactions_classified.policy,
+        cast(int_transactions_classified.payer_share_pct as decimal(5, 2)) as payer_share_pct,
+        int_transactions_classified.decision_source,
+        sharing_issues.sharing_issue,
+        int_transactions_classified.duplicate_of_txn_id,
+        int_transactions_classified.duplicate_reason,
+        int_transactions_classified.is_suspected_duplicate
+        and int_transactions_classified.kind = 'duplicate' as is_suspected_duplicate,
+        int_transactions_classified.counterparty_member_id,
+        coalesce(
+            int_transactions_classified.transaction_date < clean_slate.as_of_date, false
+        ) as is_before_clean_slate,
+        int_transactions_classified.kind = 'expense'
+        and (int_transactions_classified.sharing = 'pending' or sharing_issues.sharing_issue is not null)
+        and not coalesce(int_transactions_classified.transaction_date < clean_slate.as_of_date, false)
+            as is_pending_review,
+        int_transactions_classified.schema_id,
+        int_transactions_classified.source_kind,
+        int_transactions_classified.file_path,
+        cast(int_transactions_classified.line_number as bigint) as line_number,
+        int_transactions_classified.raw_line,
+        int_transactions_classified.loaded_at
+    from int_transactions_classified
+    cross join clean_slate
+    left join sharing_issues
+        on int_transactions_classified.txn_id = sharing_issues.txn_id
+)
+
+select * from final

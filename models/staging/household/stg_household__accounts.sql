@@ -1,0 +1,16 @@
+with
+
+source as (
+    select * from {{ source('household', 'accounts') }}
+),
+
+renamed as (
+    select
+        row_number as rule_order,
+        account_pattern,
+        member_id,
+        account_label
+    from source
+)
+
+select * from renamed
