@@ -29,7 +29,10 @@ def workspace_option(command):
     """Every command takes --workspace DIR after its name; BALANCE_WORKSPACE works too."""
 
     @click.option(
-        "--workspace", "workspace_dir", metavar="DIR", envvar="BALANCE_WORKSPACE",
+        "--workspace",
+        "workspace_dir",
+        metavar="DIR",
+        envvar="BALANCE_WORKSPACE",
         help="The household's folder (default: the current directory).",
     )
     @functools.wraps(command)

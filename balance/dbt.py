@@ -27,13 +27,15 @@ class BuildResult:
 
 def dbt_environment(workspace: Workspace) -> dict[str, str]:
     environment = dict(os.environ)
-    environment.update({
-        "BALANCE_WORKSPACE": str(workspace.root),
-        "DBT_PROFILES_DIR": str(PROJECT_ROOT),
-        "DBT_PROJECT_DIR": str(PROJECT_ROOT),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
-    })
+    environment.update(
+        {
+            "BALANCE_WORKSPACE": str(workspace.root),
+            "DBT_PROFILES_DIR": str(PROJECT_ROOT),
+            "DBT_PROJECT_DIR": str(PROJECT_ROOT),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DO_NOT_TRACK": "1",
+        }
+    )
     return environment
 
 
@@ -48,13 +50,24 @@ def run_dbt_build(workspace: Workspace, extra_args: list[str] = ()) -> BuildResu
     run_results = target / "target" / "run_results.json"
     run_results.unlink(missing_ok=True)  # never read a previous build's verdict
     command = [
-        str(Path(sys.executable).with_name("dbt")), "build",
-        "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT),
-        "--target-path", str(target / "target"), "--log-path", str(target),
+        str(Path(sys.executable).with_name("dbt")),
+        "build",
+        "--project-dir",
+        str(PROJECT_ROOT),
+        "--profiles-dir",
+        str(PROJECT_ROOT),
+        "--target-path",
+        str(target / "target"),
+        "--log-path",
+        str(target),
         *extra_args,
     ]
     completed = subprocess.run(
-        command, cwd=PROJECT_ROOT, env=dbt_environment(workspace), capture_output=True, text=True,
+        command,
+        cwd=PROJECT_ROOT,
+        env=dbt_environment(workspace),
+        capture_output=True,
+        text=True,
         check=False,
     )
     failures = _failed_nodes(run_results)

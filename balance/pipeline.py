@@ -58,8 +58,14 @@ def ingest(workspace: Workspace, echo: Echo = _quiet) -> IngestReport:
 
 def build(workspace: Workspace, echo: Echo = _quiet) -> None:
     result = run_dbt_build(workspace)
-    _remember(workspace, build={"succeeded": result.succeeded, "failures": result.failures,
-                                "finished_at": utc_now().isoformat() + "Z"})
+    _remember(
+        workspace,
+        build={
+            "succeeded": result.succeeded,
+            "failures": result.failures,
+            "finished_at": utc_now().isoformat() + "Z",
+        },
+    )
     if not result.succeeded:
         raise PipelineError(
             f"{result.summary}; exports skipped, the previous outputs are unchanged",
@@ -72,6 +78,7 @@ def export(workspace: Workspace, echo: Echo = _quiet) -> None:
     last = _last_run(workspace)
     if not last.get("build", {}).get("succeeded"):
         raise PipelineError("the last dbt build did not pass: run `balance build` first")
+    _import_changed_answers(workspace, last, echo)
     try:
         with connect(workspace.warehouse, read_only=True) as connection:
             parquet_files = export_parquet(connection, workspace.powerbi)
@@ -80,62 +87,89 @@ def export(workspace: Workspace, echo: Echo = _quiet) -> None:
     except WarehouseLocked as error:
         raise PipelineError(str(error)) from None
     _remember(workspace, **summary, workbook_answers=workbook_answers_fingerprint(written))
-    echo(f"exported {len(parquet_files)} Parquet files to {workspace.relative(workspace.powerbi)}/ "
-         f"and {workspace.relative(written)}")
+    echo(
+        f"exported {len(parquet_files)} Parquet files to {workspace.relative(workspace.powerbi)}/ "
+        f"and {workspace.relative(written)}"
+    )
 
 
-def import_review(workspace: Workspace, workbook: str | None = None,
-                  echo: Echo = _quiet) -> ReviewImport:
+def import_review(
+    workspace: Workspace, workbook: str | None = None, echo: Echo = _quiet
+) -> ReviewImport:
     path = Path(workbook) if workbook else workspace.workbook
     if not path.exists():
         raise PipelineError(f"{path}: no such workbook; run `balance run` to write one")
     result = import_review_answers(path, workspace.decisions_journal, workspace.relative(path))
     for problem in result.problems:
         echo(f"warning: {problem}")
-    echo(f"imported {result.appended} answer(s) from {workspace.relative(path)} into "
-         f"{workspace.relative(workspace.decisions_journal)}")
+    echo(
+        f"imported {result.appended} answer(s) from {workspace.relative(path)} into "
+        f"{workspace.relative(workspace.decisions_journal)}"
+    )
     return result
+
+
+def _import_changed_answers(workspace: Workspace, last: dict, echo: Echo) -> None:
+    """Answers typed into the workbook since it was written go to the journal first (§9.19)."""
+    if not workspace.workbook.exists():
+        return
+    answers = workbook_answers_fingerprint(workspace.workbook)
+    if answers != last.get("workbook_answers"):
+        import_review(workspace, echo=echo)
+        _remember(workspace, workbook_answers=answers)
 
 
 def inputs_fingerprint(workspace: Workspace) -> str:
     """What a run depends on (§9.22): exports, configuration, journal, answers, this version."""
     digest = hashlib.sha256(version("balance").encode())
-    watched = [
+    workspace_inputs = [
         *inbox_files(workspace),
         *sorted(workspace.household.glob("*.csv")),
         *sorted(workspace.rules.glob("*.yaml")),
         workspace.decisions_journal,
-        *sorted((PROJECT_ROOT / "rules").glob("*.yaml")),
-        *sorted((PROJECT_ROOT / "models").rglob("*.sql")),
-        *sorted((PROJECT_ROOT / "models").rglob("*.yml")),
-        *sorted((PROJECT_ROOT / "macros").rglob("*.sql")),
-        *sorted((PROJECT_ROOT / "seeds").glob("*.csv")),
     ]
-    for path in watched:
-        if path.exists():
-            digest.update(str(path).encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    project_inputs = [
+        *sorted((PROJECT_ROOT / "rules").glob("*.yaml")),
+        *sorted((PROJECT_ROOT / "seeds").glob("*.csv")),
+        *sorted(PROJECT_ROOT.glob("*.yml")),
+        *(
+            path
+            for folder in ("models", "macros", "tests/invariants")
+            for path in sorted((PROJECT_ROOT / folder).rglob("*"))
+            if path.is_file()
+        ),
+    ]
+    for root, paths in ((workspace.root, workspace_inputs), (PROJECT_ROOT, project_inputs)):
+        for path in paths:
+            if path.exists():
+                digest.update(path.relative_to(root).as_posix().encode())
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
 def run(workspace: Workspace, echo: Echo = _quiet, force: bool = False) -> RunOutcome:
     """The daily command: answers first, then new files, then build and export if anything moved."""
     last = _last_run(workspace)
-    if workspace.workbook.exists() and (
-        workbook_answers_fingerprint(workspace.workbook) != last.get("workbook_answers")
-    ):
-        import_review(workspace, echo=echo)
+    _import_changed_answers(workspace, last, echo)
     fingerprint = inputs_fingerprint(workspace)
     outputs_present = workspace.workbook.exists() and workspace.powerbi.is_dir()
-    if (not force and outputs_present and last.get("fingerprint") == fingerprint
-            and last.get("build", {}).get("succeeded")):
+    if (
+        not force
+        and outputs_present
+        and last.get("fingerprint") == fingerprint
+        and last.get("build", {}).get("succeeded")
+    ):
         echo("Nothing changed since the last run; outputs are up to date.")
-        return RunOutcome(last.get("statement", ""), last.get("files", {}).get("quarantined", 0),
-                          skipped=True)
+        return RunOutcome(
+            last.get("statement", ""), last.get("files", {}).get("quarantined", 0), skipped=True
+        )
     report = ingest(workspace, echo=echo)
     quarantined = len(report.rejected)
-    _remember(workspace, files_quarantined=quarantined,
-              quarantined_files=[f.path for f in report.rejected])
+    _remember(
+        workspace,
+        files_quarantined=quarantined,
+        quarantined_files=[f.path for f in report.rejected],
+    )
     build(workspace, echo=echo)
     export(workspace, echo=echo)
     _remember(workspace, fingerprint=fingerprint, last_run=utc_now().isoformat() + "Z")

@@ -55,13 +55,23 @@ def read_answers(path: Path) -> tuple[list[Answer], dict[str, tuple[str, ...]]]:
         position = {name: header.index(name) for name in QUEUE_HEADERS}
         answers = []
         for sheet_row, cells in enumerate(rows, start=2):
+
             def cell(name, cells=cells):
                 index = position[name]
                 return _text(cells[index]) if index < len(cells) else ""
+
             if not cell("txn_id"):
                 continue
-            answers.append(Answer(sheet_row, cell("txn_id"), cell("Shared?"),
-                                  cell("Payer share %"), cell("Policy"), cell("Note")))
+            answers.append(
+                Answer(
+                    sheet_row,
+                    cell("txn_id"),
+                    cell("Shared?"),
+                    cell("Payer share %"),
+                    cell("Policy"),
+                    cell("Note"),
+                )
+            )
         written: dict[str, tuple[str, ...]] = {}
         if EXPORT_RECORD_SHEET in book.sheetnames:
             record_rows = book[EXPORT_RECORD_SHEET].iter_rows(values_only=True)
@@ -80,8 +90,11 @@ def workbook_answers_fingerprint(path: Path) -> str:
     answers, _written = read_answers(path)
     digest = hashlib.sha256()
     for answer in answers:
-        digest.update(repr((answer.txn_id, answer.shared, answer.payer_share_pct, answer.policy,
-                            answer.note)).encode())
+        digest.update(
+            repr(
+                (answer.txn_id, answer.shared, answer.payer_share_pct, answer.policy, answer.note)
+            ).encode()
+        )
     return digest.hexdigest()
 
 

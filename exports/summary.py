@@ -14,8 +14,13 @@ def read_balance_summary(connection) -> dict:
     ).fetchall()
     files_loaded = connection.execute("select count(*) from raw.files").fetchone()[0]
     if not rows:
-        return {"balance": {}, "statement": "No members.", "pending_review": 0,
-                "pending_amount": "0.00", "files_loaded": files_loaded}
+        return {
+            "balance": {},
+            "statement": "No members.",
+            "pending_review": 0,
+            "pending_amount": "0.00",
+            "files_loaded": files_loaded,
+        }
     return {
         "balance": {member_id: net for member_id, net, *_ in rows},
         "statement": rows[0][2],

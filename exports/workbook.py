@@ -14,8 +14,19 @@ from exports.masking import masked_select
 QUEUE_SHEET = "Queue_Review"
 EXPORT_RECORD_SHEET = "_Export"  # hidden: what the export wrote, so the import sees only changes
 QUEUE_HEADERS = (
-    "txn_id", "Date", "Payer", "Account", "Description", "Merchant", "Category", "Amount",
-    "Suggestion", "Shared?", "Payer share %", "Policy", "Note",
+    "txn_id",
+    "Date",
+    "Payer",
+    "Account",
+    "Description",
+    "Merchant",
+    "Category",
+    "Amount",
+    "Suggestion",
+    "Shared?",
+    "Payer share %",
+    "Policy",
+    "Note",
 )
 ANSWER_HEADERS = ("Shared?", "Payer share %", "Policy", "Note")
 SHARED_CHOICES = ["Y", "N", "S", "D"]
@@ -57,10 +68,17 @@ class _Writer:
             for column, value in enumerate(values):
                 self.cell(sheet, index, column, value)
         last_row = first_row + max(len(rows), 1)
-        sheet.add_table(first_row, 0, last_row, len(headers) - 1, {
-            "name": name, "style": "Table Style Light 9",
-            "columns": [{"header": header} for header in headers],
-        })
+        sheet.add_table(
+            first_row,
+            0,
+            last_row,
+            len(headers) - 1,
+            {
+                "name": name,
+                "style": "Table Style Light 9",
+                "columns": [{"header": header} for header in headers],
+            },
+        )
         for column, width in enumerate(widths or [14] * len(headers)):
             sheet.set_column(column, column, width)
         sheet.freeze_panes(first_row + 1, 0)
@@ -93,8 +111,14 @@ def _write_summary(writer: _Writer, connection) -> None:
     writer.cell(sheet, 3, 1, int(balances[0][3]) if balances else 0)
     sheet.write_string(4, 0, "Pending amount")
     writer.cell(sheet, 4, 1, balances[0][4] if balances else Decimal(0))
-    writer.table(sheet, 6, ("Member", "Net balance (+ is owed)"),
-                 [(name, net) for name, net, *_ in balances], "Balances", widths=[28, 24])
+    writer.table(
+        sheet,
+        6,
+        ("Member", "Net balance (+ is owed)"),
+        [(name, net) for name, net, *_ in balances],
+        "Balances",
+        widths=[28, 24],
+    )
     settle = connection.execute(
         "select from_display_name, to_display_name, amount from marts.rpt_settle_up "
         "order by transfer_order"
@@ -111,33 +135,63 @@ def _write_summary(writer: _Writer, connection) -> None:
 def _write_queue(writer: _Writer, connection) -> list[tuple]:
     sheet = writer.book.add_worksheet(QUEUE_SHEET)
     rows = _queue_rows(connection)
-    sheet_rows = [
-        (txn_id, date, payer, account, description, merchant, category, amount, suggestion,
-         None, None, None, None)
-        for txn_id, _question, date, payer, account, description, merchant, category, amount,
-        suggestion in rows
-    ]
-    writer.table(sheet, 0, QUEUE_HEADERS, sheet_rows, "QueueReview",
-                 widths=[18, 11, 10, 26, 36, 20, 14, 11, 44, 9, 13, 11, 24])
+    # The sheet shows every column of the queue but the question; the answers start blank.
+    unanswered = (None,) * len(ANSWER_HEADERS)
+    sheet_rows = [(row[0], *row[2:], *unanswered) for row in rows]
+    writer.table(
+        sheet,
+        0,
+        QUEUE_HEADERS,
+        sheet_rows,
+        "QueueReview",
+        widths=[18, 11, 10, 26, 36, 20, 14, 11, 44, 9, 13, 11, 24],
+    )
     last_row = max(len(rows), 1)
     shared_column = QUEUE_HEADERS.index("Shared?")
-    policies = [row[0] for row in connection.execute(
-        "select distinct policy from staging.stg_household__split_policies order by policy"
-    ).fetchall()]
-    sheet.data_validation(1, shared_column, last_row, shared_column, {
-        "validate": "list", "source": SHARED_CHOICES,
-        "input_title": "Shared?", "input_message": "Y shared, N personal, S split, D duplicate",
-    })
+    policies = [
+        row[0]
+        for row in connection.execute(
+            "select distinct policy from staging.stg_household__split_policies order by policy"
+        ).fetchall()
+    ]
+    sheet.data_validation(
+        1,
+        shared_column,
+        last_row,
+        shared_column,
+        {
+            "validate": "list",
+            "source": SHARED_CHOICES,
+            "input_title": "Shared?",
+            "input_message": "Y shared, N personal, S split, D duplicate",
+        },
+    )
     pct_column = QUEUE_HEADERS.index("Payer share %")
-    sheet.data_validation(1, pct_column, last_row, pct_column, {
-        "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100,
-        "error_message": "A percentage from 0 to 100",
-    })
+    sheet.data_validation(
+        1,
+        pct_column,
+        last_row,
+        pct_column,
+        {
+            "validate": "decimal",
+            "criteria": "between",
+            "minimum": 0,
+            "maximum": 100,
+            "error_message": "A percentage from 0 to 100",
+        },
+    )
     policy_column = QUEUE_HEADERS.index("Policy")
     if policies:
-        sheet.data_validation(1, policy_column, last_row, policy_column, {
-            "validate": "list", "source": policies,
-        })
+        sheet.data_validation(
+            1,
+            policy_column,
+            last_row,
+            policy_column,
+            {
+                "validate": "list",
+                "source": policies,
+            },
+        )
     return rows
 
 
@@ -154,9 +208,24 @@ def _write_export_record(writer: _Writer, rows: list[tuple]) -> None:
 def _write_transactions(writer: _Writer, connection) -> None:
     sheet = writer.book.add_worksheet("Transactions")
     query = masked_select(connection, "marts.fct_transactions")
-    headers = ("txn_id", "Date", "Payer", "Account", "Description", "Merchant", "Category",
-               "Amount", "Kind", "Sharing", "Policy", "Payer share %", "Decided by",
-               "Duplicate of", "File", "Line")
+    headers = (
+        "txn_id",
+        "Date",
+        "Payer",
+        "Account",
+        "Description",
+        "Merchant",
+        "Category",
+        "Amount",
+        "Kind",
+        "Sharing",
+        "Policy",
+        "Payer share %",
+        "Decided by",
+        "Duplicate of",
+        "File",
+        "Line",
+    )
     rows = connection.execute(
         f"""
         select txn_id, transaction_date, payer_member_id, account_label, description, merchant,
@@ -166,8 +235,14 @@ def _write_transactions(writer: _Writer, connection) -> None:
         order by transaction_date desc, txn_id
         """
     ).fetchall()
-    writer.table(sheet, 0, headers, rows, "Transactions",
-                 widths=[18, 11, 8, 26, 36, 20, 14, 11, 10, 9, 8, 8, 28, 18, 40, 6])
+    writer.table(
+        sheet,
+        0,
+        headers,
+        rows,
+        "Transactions",
+        widths=[18, 11, 8, 26, 36, 20, 14, 11, 10, 9, 8, 8, 28, 18, 40, 6],
+    )
 
 
 def export_workbook(connection, target: Path) -> Path:

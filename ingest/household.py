@@ -45,55 +45,85 @@ class TableSpec:
 
 
 HOUSEHOLD_TABLES = (
-    TableSpec("members.csv", "household_members", (
-        Column("member_id", "varchar", required=True),
-        Column("display_name", "varchar", required=True),
-        Column("aliases", "varchar", kind="regex"),
-    ), required_file=True),
-    TableSpec("accounts.csv", "household_accounts", (
-        Column("account_pattern", "varchar", required=True, kind="regex"),
-        Column("member_id", "varchar", kind="member"),
-        Column("account_label", "varchar"),
-    )),
-    TableSpec("split_policies.csv", "household_split_policies", (
-        Column("policy", "varchar", required=True),
-        Column("member_id", "varchar", required=True, kind="member"),
-        Column("weight", "decimal(12,4)", required=True, kind="decimal"),
-        Column("effective_from", "date", kind="date"),
-    ), required_file=True),
-    TableSpec("merchant_lookup.csv", "household_merchant_lookup", (
-        Column("pattern", "varchar", required=True, kind="regex"),
-        Column("merchant", "varchar"),
-        Column("category", "varchar"),
-    )),
-    TableSpec("sharing_rules.csv", "household_sharing_rules", (
-        Column("rule_id", "varchar", required=True),
-        Column("merchant", "varchar", kind="regex"),
-        Column("category", "varchar", kind="regex"),
-        Column("description", "varchar", kind="regex"),
-        Column("account", "varchar", kind="regex"),
-        Column("member", "varchar", kind="regex"),
-        Column("min_cost", "decimal(18,2)", kind="decimal"),
-        Column("max_cost", "decimal(18,2)", kind="decimal"),
-        Column("sharing", "varchar", required=True, kind="sharing"),
-        Column("policy", "varchar"),
-        Column("payer_share_pct", "decimal(5,2)", kind="pct"),
-    )),
-    TableSpec("opening_balances.csv", "household_opening_balances", (
-        Column("as_of", "date", required=True, kind="date"),
-        Column("member_id", "varchar", required=True, kind="member"),
-        Column("net_amount", "decimal(18,2)", required=True, kind="money"),
-    )),
+    TableSpec(
+        "members.csv",
+        "household_members",
+        (
+            Column("member_id", "varchar", required=True),
+            Column("display_name", "varchar", required=True),
+            Column("aliases", "varchar", kind="regex"),
+        ),
+        required_file=True,
+    ),
+    TableSpec(
+        "accounts.csv",
+        "household_accounts",
+        (
+            Column("account_pattern", "varchar", required=True, kind="regex"),
+            Column("member_id", "varchar", kind="member"),
+            Column("account_label", "varchar"),
+        ),
+    ),
+    TableSpec(
+        "split_policies.csv",
+        "household_split_policies",
+        (
+            Column("policy", "varchar", required=True),
+            Column("member_id", "varchar", required=True, kind="member"),
+            Column("weight", "decimal(12,4)", required=True, kind="decimal"),
+            Column("effective_from", "date", kind="date"),
+        ),
+        required_file=True,
+    ),
+    TableSpec(
+        "merchant_lookup.csv",
+        "household_merchant_lookup",
+        (
+            Column("pattern", "varchar", required=True, kind="regex"),
+            Column("merchant", "varchar"),
+            Column("category", "varchar"),
+        ),
+    ),
+    TableSpec(
+        "sharing_rules.csv",
+        "household_sharing_rules",
+        (
+            Column("rule_id", "varchar", required=True),
+            Column("merchant", "varchar", kind="regex"),
+            Column("category", "varchar", kind="regex"),
+            Column("description", "varchar", kind="regex"),
+            Column("account", "varchar", kind="regex"),
+            Column("member", "varchar", kind="regex"),
+            Column("min_cost", "decimal(18,2)", kind="decimal"),
+            Column("max_cost", "decimal(18,2)", kind="decimal"),
+            Column("sharing", "varchar", required=True, kind="sharing"),
+            Column("policy", "varchar"),
+            Column("payer_share_pct", "decimal(5,2)", kind="pct"),
+        ),
+    ),
+    TableSpec(
+        "opening_balances.csv",
+        "household_opening_balances",
+        (
+            Column("as_of", "date", required=True, kind="date"),
+            Column("member_id", "varchar", required=True, kind="member"),
+            Column("net_amount", "decimal(18,2)", required=True, kind="money"),
+        ),
+    ),
 )
 
-REVIEW_JOURNAL = TableSpec("review_decisions.csv", "review_decisions", (
-    Column("txn_id", "varchar", required=True),
-    Column("sharing", "varchar", required=True, kind="review_sharing"),
-    Column("payer_share_pct", "decimal(5,2)", kind="pct"),
-    Column("policy", "varchar"),
-    Column("note", "varchar"),
-    Column("decided_at", "timestamp", kind="timestamp"),
-))
+REVIEW_JOURNAL = TableSpec(
+    "review_decisions.csv",
+    "review_decisions",
+    (
+        Column("txn_id", "varchar", required=True),
+        Column("sharing", "varchar", required=True, kind="review_sharing"),
+        Column("payer_share_pct", "decimal(5,2)", kind="pct"),
+        Column("policy", "varchar"),
+        Column("note", "varchar"),
+        Column("decided_at", "timestamp", kind="timestamp"),
+    ),
+)
 REVIEW_JOURNAL_HEADER = [column.name for column in REVIEW_JOURNAL.columns]
 
 
@@ -112,9 +142,12 @@ class LoadedTable:
 
 def _regex_checker() -> Callable[[str], str | None]:
     """Patterns run in DuckDB (RE2), so they are checked there, not with Python's re."""
-    connection = duckdb.connect(config={
-        "autoinstall_known_extensions": False, "autoload_known_extensions": False,
-    })
+    connection = duckdb.connect(
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+    )
 
     def check(pattern: str) -> str | None:
         try:
@@ -179,8 +212,9 @@ def _convert(column: Column, text: str, member_ids: set[str], check_regex) -> ob
     return text
 
 
-def read_table(path: Path, spec: TableSpec, shown_path: str, member_ids: set[str],
-               check_regex) -> tuple[LoadedTable, list[str]]:
+def read_table(
+    path: Path, spec: TableSpec, shown_path: str, member_ids: set[str], check_regex
+) -> tuple[LoadedTable, list[str]]:
     """Rows of one configuration CSV and the `file:row: reason` problems found in it."""
     rows: list[tuple] = []
     problems: list[str] = []
@@ -300,4 +334,3 @@ def replace_table(connection: duckdb.DuckDBPyConnection, table: LoadedTable) -> 
     if table.rows:
         marks = ", ".join("?" for _ in range(len(spec.columns) + 1))
         connection.executemany(f"insert into raw.{spec.table} values ({marks})", table.rows)
-

@@ -63,8 +63,10 @@ def inbox_files(workspace: Workspace) -> list[Path]:
     for folder in (workspace.inbox, workspace.archive):
         if folder.is_dir():
             found += sorted(
-                path for path in folder.rglob("*")
-                if path.is_file() and path.suffix.lower() in EXPORT_SUFFIXES
+                path
+                for path in folder.rglob("*")
+                if path.is_file()
+                and path.suffix.lower() in EXPORT_SUFFIXES
                 and not path.name.startswith(".")
             )
     return found
@@ -79,14 +81,22 @@ def inbox_member(workspace: Workspace, path: Path) -> str | None:
     return parts[0].casefold() if len(parts) > 1 else None
 
 
-def _ingest_file(connection, workspace: Workspace, path: Path, data: bytes, sha256: str,
-                 schemas: SchemaSet, household: Household) -> FileOutcome:
+def _ingest_file(
+    connection,
+    workspace: Workspace,
+    path: Path,
+    data: bytes,
+    sha256: str,
+    schemas: SchemaSet,
+    household: Household,
+) -> FileOutcome:
     shown = workspace.relative(path)
     attempted_at = utc_now()
 
     def reject(reason: str, schema_id: str | None, issues: list[tuple[int | None, str]]):
-        record_attempt(connection, attempted_at, shown, sha256, "rejected", schema_id, reason,
-                       issues)
+        record_attempt(
+            connection, attempted_at, shown, sha256, "rejected", schema_id, reason, issues
+        )
         lines = [f"{shown}:{line}: {text}" for line, text in issues]
         return FileOutcome(shown, "rejected", schema_id, reason=reason, issues=lines)
 
@@ -101,18 +111,30 @@ def _ingest_file(connection, workspace: Workspace, path: Path, data: bytes, sha2
         reason = f"{count} bad line{'s' if count > 1 else ''} (schema {layout.schema.id})"
         return reject(reason, layout.schema.id, parsed.issues)
     file_row = {
-        "file_sha256": sha256, "file_path": shown, "schema_id": layout.schema.id,
-        "inbox_member_id": context.inbox_member_id, "encoding": layout.encoding,
-        "delimiter": layout.delimiter, "rows_read": parsed.rows_read,
-        "rows_loaded": len(parsed.rows), "rows_skipped": parsed.rows_skipped,
+        "file_sha256": sha256,
+        "file_path": shown,
+        "schema_id": layout.schema.id,
+        "inbox_member_id": context.inbox_member_id,
+        "encoding": layout.encoding,
+        "delimiter": layout.delimiter,
+        "rows_read": parsed.rows_read,
+        "rows_loaded": len(parsed.rows),
+        "rows_skipped": parsed.rows_skipped,
         "rows_skipped_by_reason": dict(parsed.skipped),
         "amount_cents_total": sum(row["amount_cents"] for row in parsed.rows),
         "loaded_at": attempted_at,
     }
     write_loaded_file(connection, file_row, parsed.rows)
     owners = ", ".join(sorted({row["owner_member_id"] for row in parsed.rows}))
-    return FileOutcome(shown, "loaded", layout.schema.id, owners, parsed.rows_read,
-                       len(parsed.rows), parsed.rows_skipped)
+    return FileOutcome(
+        shown,
+        "loaded",
+        layout.schema.id,
+        owners,
+        parsed.rows_read,
+        len(parsed.rows),
+        parsed.rows_skipped,
+    )
 
 
 def ingest_workspace(workspace: Workspace, progress=None) -> IngestReport:
@@ -150,17 +172,28 @@ def format_report(report: IngestReport) -> str:
     """A closing table of file, schema, owner, rows and status, then the reasons for rejections."""
     header = ("file", "schema", "owner", "read", "loaded", "skipped", "status")
     rows = [
-        (f.path, f.schema_id or "-", f.owners or "-", str(f.rows_read), str(f.rows_loaded),
-         str(f.rows_skipped), f.status)
-        for f in report.files if f.status != "unchanged"
+        (
+            f.path,
+            f.schema_id or "-",
+            f.owners or "-",
+            str(f.rows_read),
+            str(f.rows_loaded),
+            str(f.rows_skipped),
+            f.status,
+        )
+        for f in report.files
+        if f.status != "unchanged"
     ]
     unchanged = sum(1 for f in report.files if f.status == "unchanged")
     lines = []
     if rows:
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         for row in [header, *rows]:
-            lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths,
-                                                                             strict=True)).rstrip())
+            lines.append(
+                "  ".join(
+                    cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+                ).rstrip()
+            )
     lines.append(
         f"{len(report.loaded)} loaded, {len(report.rejected)} rejected, {unchanged} unchanged"
     )

@@ -41,12 +41,28 @@ def account_last4(account_text: str) -> str | None:
     return "".join(digits[-4:]) if len(digits) >= 4 else None
 
 
-def transaction_id(schema_id: str, inbox_member: str | None, account_text: str, date: dt.date,
-                   amount_cents: int, description: str, reference: str, occurrence: int) -> str:
+def transaction_id(
+    schema_id: str,
+    inbox_member: str | None,
+    account_text: str,
+    date: dt.date,
+    amount_cents: int,
+    description: str,
+    reference: str,
+    occurrence: int,
+) -> str:
     """Stable hash of parsed facts only, so editing configuration never re-keys a row (§9.3)."""
     account_key = account_last4(account_text) or account_text.strip()
-    facts = (schema_id, inbox_member or "", account_key, date.isoformat(), str(amount_cents),
-             description.strip(), reference.strip(), str(occurrence))
+    facts = (
+        schema_id,
+        inbox_member or "",
+        account_key,
+        date.isoformat(),
+        str(amount_cents),
+        description.strip(),
+        reference.strip(),
+        str(occurrence),
+    )
     return hashlib.md5("\x1f".join(facts).encode("utf-8")).hexdigest()[:16]
 
 
@@ -82,7 +98,7 @@ class _Columns:
 def _record_shape_problem(record: Record, columns: _Columns) -> str | None:
     if len(record.cells) < columns.width:
         return f"expected {columns.width} fields, found {len(record.cells)}"
-    extra = record.cells[columns.width:]
+    extra = record.cells[columns.width :]
     # Some banks end every data row with one more (empty) field than the header has.
     if any(cell.strip() for cell in extra):
         return f"expected {columns.width} fields, found {len(record.cells)}"
@@ -97,7 +113,7 @@ def _select_records(layout: Layout, columns: _Columns, parsed: ParsedFile) -> li
     if schema.footer_lines:
         kept = len(records) - schema.footer_lines
         parsed.skipped["footer_lines"] += min(schema.footer_lines, len(records))
-        records = records[:max(kept, 0)]
+        records = records[: max(kept, 0)]
     selected = []
     for record in records:
         if any(pattern.search(record.raw_line) for pattern in schema.skip_lines):
@@ -143,8 +159,14 @@ def _amount_cents(record: Record, columns: _Columns, layout: Layout) -> int:
     return abs(credit or 0)
 
 
-def _owner(record: Record, columns: _Columns, layout: Layout, household: Household,
-           inbox_member: str | None, account_text: str) -> str:
+def _owner(
+    record: Record,
+    columns: _Columns,
+    layout: Layout,
+    household: Household,
+    inbox_member: str | None,
+    account_text: str,
+) -> str:
     """The mapped member column, else accounts.csv, else the inbox folder (§9.4)."""
     static_member = layout.schema.static.get("member")
     if static_member:
@@ -169,8 +191,9 @@ def _owner(record: Record, columns: _Columns, layout: Layout, household: Househo
     )
 
 
-def _dates(records: list[Record], columns: _Columns, layout: Layout, role: str,
-           parsed: ParsedFile) -> list[dt.date | None]:
+def _dates(
+    records: list[Record], columns: _Columns, layout: Layout, role: str, parsed: ParsedFile
+) -> list[dt.date | None]:
     """Dates of one column: a declared format, or one inferred from the whole column."""
     texts = [columns.get(record, role) for record in records]
     formats = layout.schema.date_formats
@@ -178,8 +201,12 @@ def _dates(records: list[Record], columns: _Columns, layout: Layout, role: str,
         try:
             formats = (infer_date_format(texts),)
         except BadValue as error:
-            parsed.issues.append((layout.records[0].line_number if layout.records else 1,
-                                  f"{layout.schema.columns[role]}: {error}"))
+            parsed.issues.append(
+                (
+                    layout.records[0].line_number if layout.records else 1,
+                    f"{layout.schema.columns[role]}: {error}",
+                )
+            )
             return [None] * len(texts)
     dates: list[dt.date | None] = []
     for record, text in zip(records, texts, strict=True):
@@ -207,8 +234,11 @@ def parse_file(layout: Layout, household: Household, context: FileContext) -> Pa
         else:
             shaped.append(record)
     dates = _dates(shaped, columns, layout, "date", parsed)
-    posted = (_dates(shaped, columns, layout, "posted_date", parsed)
-              if "posted_date" in schema.columns else [None] * len(shaped))
+    posted = (
+        _dates(shaped, columns, layout, "posted_date", parsed)
+        if "posted_date" in schema.columns
+        else [None] * len(shaped)
+    )
 
     occurrences: Counter = Counter()
     static_account = schema.static.get("account", "")
@@ -220,14 +250,21 @@ def parse_file(layout: Layout, household: Household, context: FileContext) -> Pa
                 continue  # its parse error is already reported
             amount_cents = _amount_cents(record, columns, layout)
             account_text = columns.get(record, "account") or static_account
-            owner = _owner(record, columns, layout, household, context.inbox_member_id,
-                           account_text)
+            owner = _owner(
+                record, columns, layout, household, context.inbox_member_id, account_text
+            )
             shared_text = columns.get(record, "shared_amount")
-            shared_cents = (abs(parse_amount_cents(shared_text, schema.decimal, schema.thousands))
-                            if shared_text else None)
+            shared_cents = (
+                abs(parse_amount_cents(shared_text, schema.decimal, schema.thousands))
+                if shared_text
+                else None
+            )
             balance_text = columns.get(record, "balance")
-            balance_cents = (parse_amount_cents(balance_text, schema.decimal, schema.thousands)
-                             if balance_text else None)
+            balance_cents = (
+                parse_amount_cents(balance_text, schema.decimal, schema.thousands)
+                if balance_text
+                else None
+            )
         except BadValue as error:
             parsed.issues.append((record.line_number, str(error)))
             continue
@@ -236,37 +273,47 @@ def parse_file(layout: Layout, household: Household, context: FileContext) -> Pa
         identity = (account_text, date, amount_cents, description.strip(), reference)
         occurrence = occurrences[identity]
         occurrences[identity] += 1
-        parsed.rows.append({
-            "txn_id": transaction_id(schema.id, context.inbox_member_id, account_text, date,
-                                     amount_cents, description, reference, occurrence),
-            "file_sha256": context.file_sha256,
-            "file_path": context.file_path,
-            "line_number": record.line_number,
-            "raw_line": record.raw_line,
-            "schema_id": schema.id,
-            "source_kind": schema.source_kind,
-            "inbox_member_id": context.inbox_member_id,
-            "owner_member_id": owner,
-            "member_text": columns.get(record, "member") or None,
-            "purchased_by": columns.get(record, "purchased_by") or None,
-            "institution": schema.static.get("institution"),
-            "account_text": account_text,
-            "account_last4": account_last4(account_text),
-            "transaction_date": date,
-            "posted_date": posted_date,
-            "description": description,
-            "merchant_text": columns.get(record, "merchant") or None,
-            "category_text": columns.get(record, "category") or None,
-            "reference": reference or None,
-            "note": columns.get(record, "note") or None,
-            "status_text": columns.get(record, "status") or None,
-            "amount_cents": amount_cents,
-            "balance_cents": balance_cents,
-            "shared_amount_cents": shared_cents,
-            "static_sharing": schema.static.get("sharing"),
-            "static_policy": schema.static.get("policy"),
-            "occurrence_index": occurrence,
-            "loaded_at": context.loaded_at,
-        })
+        parsed.rows.append(
+            {
+                "txn_id": transaction_id(
+                    schema.id,
+                    context.inbox_member_id,
+                    account_text,
+                    date,
+                    amount_cents,
+                    description,
+                    reference,
+                    occurrence,
+                ),
+                "file_sha256": context.file_sha256,
+                "file_path": context.file_path,
+                "line_number": record.line_number,
+                "raw_line": record.raw_line,
+                "schema_id": schema.id,
+                "source_kind": schema.source_kind,
+                "inbox_member_id": context.inbox_member_id,
+                "owner_member_id": owner,
+                "member_text": columns.get(record, "member") or None,
+                "purchased_by": columns.get(record, "purchased_by") or None,
+                "institution": schema.static.get("institution"),
+                "account_text": account_text,
+                "account_last4": account_last4(account_text),
+                "transaction_date": date,
+                "posted_date": posted_date,
+                "description": description,
+                "merchant_text": columns.get(record, "merchant") or None,
+                "category_text": columns.get(record, "category") or None,
+                "reference": reference or None,
+                "note": columns.get(record, "note") or None,
+                "status_text": columns.get(record, "status") or None,
+                "amount_cents": amount_cents,
+                "balance_cents": balance_cents,
+                "shared_amount_cents": shared_cents,
+                "static_sharing": schema.static.get("sharing"),
+                "static_policy": schema.static.get("policy"),
+                "occurrence_index": occurrence,
+                "loaded_at": context.loaded_at,
+            }
+        )
     parsed.issues.sort()
     return parsed

@@ -55,7 +55,7 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
         encoding = "utf-8-sig" if declared == "utf-8" else declared
         return data.decode(encoding), declared
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16"), "utf-16"
     # UTF-16 without a byte-order mark: every other byte of ASCII text is zero.
@@ -95,10 +95,12 @@ def split_records(text: str, delimiter: str) -> list[Record]:
     return records
 
 
-def _matching_schemas(cells: list[str], raw_line: str, file_name: str,
-                      candidates: tuple[Schema, ...], delimiter: str) -> list[Schema]:
+def _matching_schemas(
+    cells: list[str], raw_line: str, file_name: str, candidates: tuple[Schema, ...], delimiter: str
+) -> list[Schema]:
     return [
-        schema for schema in candidates
+        schema
+        for schema in candidates
         if schema.has_header
         and schema.delimiter in (None, delimiter)
         and schema.matches_filename(file_name)
@@ -120,14 +122,18 @@ def _pick_winner(matches: list[Schema], file_name: str) -> Schema:
     return winners[0]
 
 
-def _closest_schema_reason(records_by_delimiter: dict[str, list[Record]], schemas: SchemaSet,
-                           file_name: str) -> str:
+def _closest_schema_reason(
+    records_by_delimiter: dict[str, list[Record]], schemas: SchemaSet, file_name: str
+) -> str:
     """The error for a file no schema matches: the closest schema and what differed."""
-    best: tuple[float, int, Schema, list[str], list[str]] | None = None
+    best: tuple[tuple[float, int], Schema, list[str], list[str]] | None = None
+    widest: Record | None = None
     for records in records_by_delimiter.values():
         for record in records[:HEADER_SEARCH_RECORDS]:
             if record.is_blank or len(record.cells) < 2:
                 continue
+            if widest is None or len(record.cells) > len(widest.cells):
+                widest = record
             for schema in schemas.all():
                 if not schema.has_header:
                     continue
@@ -136,11 +142,14 @@ def _closest_schema_reason(records_by_delimiter: dict[str, list[Record]], schema
                 wanted = {normalize_header(h) for h in schema.match_headers}
                 extra = [c.strip() for c in record.cells if normalize_header(c) not in wanted]
                 score = (share_found, -len(extra))
-                if best is None or score > (best[0], best[1]):
-                    best = (share_found, -len(extra), schema, missing, extra)
-    if best is None or best[0] == 0:
-        return "no schema matches and no line looks like a known header"
-    _, _, schema, missing, extra = best
+                if best is None or score > best[0]:
+                    best = (score, schema, missing, extra)
+    if best is None or best[0][0] == 0:
+        if widest is None:
+            return "no schema matches: the file has no line with two or more columns"
+        cells = ", ".join(cell.strip() for cell in widest.cells)
+        return f"no schema matches; none shares a header with line {widest.line_number} ({cells})"
+    _, schema, missing, extra = best
     detail = f"missing headers: {', '.join(missing) or 'none'}"
     if extra:
         detail += f"; extra: {', '.join(extra)}"
@@ -160,8 +169,9 @@ def identify(path: Path, data: bytes, schemas: SchemaSet) -> Layout:
             for index, record in enumerate(records[:HEADER_SEARCH_RECORDS]):
                 if record.is_blank:
                     continue
-                matches = _matching_schemas(record.cells, record.raw_line, file_name, tier,
-                                            delimiter)
+                matches = _matching_schemas(
+                    record.cells, record.raw_line, file_name, tier, delimiter
+                )
                 if matches:
                     found.append((index, delimiter, matches))
                     break
@@ -169,19 +179,28 @@ def identify(path: Path, data: bytes, schemas: SchemaSet) -> Layout:
             # The earliest header line wins; the same line under two delimiters is one verdict.
             index, delimiter, matches = min(found, key=lambda item: item[0])
             schema = _pick_winner(matches, file_name)
-            return _with_declared_encoding(schema, data, text, encoding, delimiter, index,
-                                           records_by_delimiter[delimiter])
+            return _with_declared_encoding(
+                schema, data, text, encoding, delimiter, index, records_by_delimiter[delimiter]
+            )
         headerless = [s for s in tier if not s.has_header and s.matches_filename(file_name)]
         if headerless:
             schema = _pick_winner(headerless, file_name)
             delimiter = schema.delimiter or _most_regular_delimiter(records_by_delimiter)
-            return _with_declared_encoding(schema, data, text, encoding, delimiter, None,
-                                           records_by_delimiter[delimiter])
+            return _with_declared_encoding(
+                schema, data, text, encoding, delimiter, None, records_by_delimiter[delimiter]
+            )
     raise IdentifyError(_closest_schema_reason(records_by_delimiter, schemas, file_name))
 
 
-def _with_declared_encoding(schema: Schema, data: bytes, text: str, encoding: str, delimiter: str,
-                            header_index: int | None, records: list[Record]) -> Layout:
+def _with_declared_encoding(
+    schema: Schema,
+    data: bytes,
+    text: str,
+    encoding: str,
+    delimiter: str,
+    header_index: int | None,
+    records: list[Record],
+) -> Layout:
     """Re-read the file when its schema declares an encoding other than the detected one."""
     if schema.encoding and schema.encoding.replace("-sig", "") != encoding.replace("-sig", ""):
         text, encoding = decode(data, schema.encoding)
@@ -191,6 +210,7 @@ def _with_declared_encoding(schema: Schema, data: bytes, text: str, encoding: st
 
 def _most_regular_delimiter(records_by_delimiter: dict[str, list[Record]]) -> str:
     """For files without a header: the delimiter giving the most, and most constant, columns."""
+
     def score(delimiter: str) -> tuple[int, int]:
         widths = [len(r.cells) for r in records_by_delimiter[delimiter][:50] if not r.is_blank]
         if not widths:

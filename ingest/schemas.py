@@ -9,13 +9,36 @@ from pathlib import Path
 import yaml
 
 ROLES = (
-    "date", "posted_date", "description", "category", "account", "amount", "debit", "credit",
-    "merchant", "member", "reference", "balance", "status", "shared_amount", "note", "direction",
+    "date",
+    "posted_date",
+    "description",
+    "category",
+    "account",
+    "amount",
+    "debit",
+    "credit",
+    "merchant",
+    "member",
+    "reference",
+    "balance",
+    "status",
+    "shared_amount",
+    "note",
+    "direction",
     "purchased_by",
 )
 TOP_LEVEL_KEYS = {
-    "id", "description", "match", "file", "columns", "values", "amount", "pending", "aggregator",
-    "source_kind", "static",
+    "id",
+    "description",
+    "match",
+    "file",
+    "columns",
+    "values",
+    "amount",
+    "pending",
+    "aggregator",
+    "source_kind",
+    "static",
 }
 SECTION_KEYS = {
     "match": {"headers", "filename"},
@@ -163,7 +186,8 @@ def load_schema(path: Path) -> Schema:
         raise fail("file.delimiter", "a single character")
     header_line = (
         regex("file.header_line", file_options["header_line"])
-        if "header_line" in file_options else None
+        if "header_line" in file_options
+        else None
     )
     skip_lines = file_options.get("skip_lines") or []
     if not isinstance(skip_lines, list):

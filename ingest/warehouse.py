@@ -44,7 +44,10 @@ RAW_TRANSACTION_COLUMNS = {
     "loaded_at": "timestamp",
 }
 ARROW_TYPES = {
-    "varchar": pa.string(), "integer": pa.int32(), "bigint": pa.int64(), "date": pa.date32(),
+    "varchar": pa.string(),
+    "integer": pa.int32(),
+    "bigint": pa.int64(),
+    "date": pa.date32(),
     "timestamp": pa.timestamp("us"),
 }
 
@@ -126,14 +129,17 @@ def loaded_hashes(connection: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def _arrow_rows(rows: list[dict]) -> pa.Table:
-    return pa.table({
-        name: pa.array([row[name] for row in rows], type=ARROW_TYPES[sql_type])
-        for name, sql_type in RAW_TRANSACTION_COLUMNS.items()
-    })
+    return pa.table(
+        {
+            name: pa.array([row[name] for row in rows], type=ARROW_TYPES[sql_type])
+            for name, sql_type in RAW_TRANSACTION_COLUMNS.items()
+        }
+    )
 
 
-def write_loaded_file(connection: duckdb.DuckDBPyConnection, file_row: dict,
-                      rows: list[dict]) -> None:
+def write_loaded_file(
+    connection: duckdb.DuckDBPyConnection, file_row: dict, rows: list[dict]
+) -> None:
     """All of a file's rows, its files row and its attempt, in one transaction (§5)."""
     connection.execute("begin transaction")
     try:
@@ -142,23 +148,46 @@ def write_loaded_file(connection: duckdb.DuckDBPyConnection, file_row: dict,
             connection.execute("insert into raw.transactions by name select * from incoming")
         connection.execute(
             "insert into raw.files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [file_row["file_sha256"], file_row["file_path"], file_row["schema_id"],
-             file_row["inbox_member_id"], file_row["encoding"], file_row["delimiter"],
-             file_row["rows_read"], file_row["rows_loaded"], file_row["rows_skipped"],
-             json.dumps(file_row["rows_skipped_by_reason"], sort_keys=True),
-             file_row["amount_cents_total"], file_row["loaded_at"]],
+            [
+                file_row["file_sha256"],
+                file_row["file_path"],
+                file_row["schema_id"],
+                file_row["inbox_member_id"],
+                file_row["encoding"],
+                file_row["delimiter"],
+                file_row["rows_read"],
+                file_row["rows_loaded"],
+                file_row["rows_skipped"],
+                json.dumps(file_row["rows_skipped_by_reason"], sort_keys=True),
+                file_row["amount_cents_total"],
+                file_row["loaded_at"],
+            ],
         )
-        record_attempt(connection, file_row["loaded_at"], file_row["file_path"],
-                       file_row["file_sha256"], "loaded", file_row["schema_id"], None)
+        record_attempt(
+            connection,
+            file_row["loaded_at"],
+            file_row["file_path"],
+            file_row["file_sha256"],
+            "loaded",
+            file_row["schema_id"],
+            None,
+        )
         connection.execute("commit")
     except BaseException:
         connection.execute("rollback")
         raise
 
 
-def record_attempt(connection: duckdb.DuckDBPyConnection, attempted_at: dt.datetime,
-                   file_path: str, file_sha256: str, status: str, schema_id: str | None,
-                   reason: str | None, issues: list[tuple[int | None, str]] = ()) -> None:
+def record_attempt(
+    connection: duckdb.DuckDBPyConnection,
+    attempted_at: dt.datetime,
+    file_path: str,
+    file_sha256: str,
+    status: str,
+    schema_id: str | None,
+    reason: str | None,
+    issues: list[tuple[int | None, str]] = (),
+) -> None:
     connection.execute(
         "insert into raw.file_attempts values (?, ?, ?, ?, ?, ?)",
         [attempted_at, file_path, file_sha256, status, schema_id, reason],

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Install balance with its development tools, lint Python and SQL, and run every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+echo "== ruff" && .venv/bin/ruff check . && .venv/bin/ruff format --check .
+echo "== sqlfluff" && .venv/bin/sqlfluff lint models macros tests/invariants
+echo "== pytest" && .venv/bin/pytest "$@"

@@ -1,0 +1,105 @@
+"""Answering Queue_Review in the workbook, then `balance run` (§3, §4, §9.19)."""
+
+from __future__ import annotations
+
+import csv
+
+import openpyxl
+import pytest
+
+from support import invoke, net_cents, query
+
+JULY_PIZZA = "2026-07-12"  # Alex paid 45.10 at Joe's Pizza; the demo leaves it undecided
+QUEUE_COLUMNS = {"Shared?": "J", "Payer share %": "K", "Policy": "L", "Note": "M"}
+
+
+def answer(workspace, date: str, **cells) -> int:
+    """Type answers into the Queue_Review row of the expense dated `date`; returns its row."""
+    path = workspace / "output/balance_data.xlsx"
+    book = openpyxl.load_workbook(path)
+    sheet = book["Queue_Review"]
+    for row in range(2, sheet.max_row + 1):
+        if sheet[f"B{row}"].value.date().isoformat() == date:
+            for header, value in cells.items():
+                sheet[f"{QUEUE_COLUMNS[header]}{row}"] = value
+            book.save(path)
+            return row
+    raise AssertionError(f"no queue row dated {date}")
+
+
+def journal_lines(workspace) -> list[dict]:
+    with (workspace / "decisions/review_decisions.csv").open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize(
+    ("shared", "payer_share", "alex_gains_cents", "journal_sharing"),
+    [
+        ("Y", None, 2255, "shared"),  # 45.10 / 2: Sam owes half
+        ("N", None, 0, "personal"),  # Alex's alone: nothing moves
+        ("S", 30, 3157, "split"),  # Alex bears 30 % = 13.53; Sam 70 % = 31.57
+    ],
+)
+def test_an_answer_moves_the_balance_by_the_exact_cents(
+    demo_copy, shared, payer_share, alex_gains_cents, journal_sharing
+):
+    before = net_cents(demo_copy)
+    answer(demo_copy, JULY_PIZZA, **{"Shared?": shared, "Payer share %": payer_share})
+
+    result = invoke("run", "--workspace", str(demo_copy))
+
+    assert result.exit_code == 0, result.output
+    assert "imported 1 answer(s)" in result.output
+    after = net_cents(demo_copy)
+    assert after["alex"] - before["alex"] == alex_gains_cents
+    assert after["sam"] - before["sam"] == -alex_gains_cents
+    assert query(
+        demo_copy,
+        "select pending_review_count, pending_amount::varchar from marts.rpt_balance limit 1",
+    ) == [(4, "181.30")]
+    last = journal_lines(demo_copy)[-1]
+    assert (last["sharing"], last["payer_share_pct"]) == (journal_sharing, str(payer_share or ""))
+    assert last["decided_at"].endswith("Z")
+
+
+def test_invalid_answers_are_reported_with_their_row_and_stay_pending(demo_copy):
+    before = net_cents(demo_copy)
+    journal_before = journal_lines(demo_copy)
+    row = answer(demo_copy, JULY_PIZZA, **{"Shared?": "X"})
+    other_row = answer(demo_copy, "2026-08-12", **{"Shared?": "S", "Payer share %": 150})
+
+    result = invoke("run", "--workspace", str(demo_copy))
+
+    assert result.exit_code == 0, result.output
+    assert (
+        f"warning: output/balance_data.xlsx:Queue_Review!row {row}: "
+        "Shared? must be Y, N, S or D, not 'X'"
+    ) in result.output
+    assert (
+        f"warning: output/balance_data.xlsx:Queue_Review!row {other_row}: "
+        "Payer share % must be from 0 to 100, not 150"
+    ) in result.output
+    assert journal_lines(demo_copy) == journal_before
+    assert net_cents(demo_copy) == before
+    assert query(demo_copy, "select pending_review_count from marts.rpt_balance limit 1") == [(5,)]
+
+
+def test_an_unchanged_workbook_adds_nothing_to_the_journal(demo_copy):
+    journal_before = (demo_copy / "decisions/review_decisions.csv").read_bytes()
+    result = invoke("review", "import", "--workspace", str(demo_copy))
+    assert result.exit_code == 0, result.output
+    assert "imported 0 answer(s)" in result.output
+    assert (demo_copy / "decisions/review_decisions.csv").read_bytes() == journal_before
+
+
+def test_decisions_survive_deleting_the_warehouse(demo_copy):
+    answer(demo_copy, JULY_PIZZA, **{"Shared?": "Y"})
+    assert invoke("run", "--workspace", str(demo_copy)).exit_code == 0
+    expected = net_cents(demo_copy)
+    for generated in ("warehouse/balance.duckdb", "output/balance_data.xlsx", "logs/last_run.json"):
+        (demo_copy / generated).unlink()
+
+    result = invoke("run", "--workspace", str(demo_copy))
+
+    assert result.exit_code == 0, result.output
+    assert net_cents(demo_copy) == expected == {"alex": 684476, "sam": -684476}

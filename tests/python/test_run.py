@@ -1,0 +1,124 @@
+"""`balance run` as a whole: re-runs, standalone steps, no network, stable identities."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from balance.workspace import PROJECT_ROOT
+
+from support import copy_demo_sources, invoke, net_cents, query
+
+
+def snapshot(workspace: Path) -> dict[str, str]:
+    """Content hash of every output and of the warehouse's raw rows."""
+    files = sorted((workspace / "output").rglob("*.*"))
+    state = {
+        p.relative_to(workspace).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in files
+    }
+    state["raw rows"] = str(query(workspace, "select count(*) from raw.transactions"))
+    state["files"] = str(query(workspace, "select count(*) from raw.files"))
+    return state
+
+
+def test_running_twice_changes_nothing(demo_copy):
+    first = invoke("run", "--workspace", str(demo_copy))
+    assert first.exit_code == 0, first.output  # the copy moved, so this run rebuilds once
+    before = snapshot(demo_copy)
+
+    again = invoke("run", "--workspace", str(demo_copy))
+
+    assert again.exit_code == 0, again.output
+    assert "Nothing changed since the last run; outputs are up to date." in again.output
+    assert again.output.strip().endswith("Sam owes Alex $6,822.21")
+    assert snapshot(demo_copy) == before
+
+
+def test_ingest_twice_loads_nothing_new(demo_copy):
+    result = invoke("ingest", "--workspace", str(demo_copy))
+    assert result.exit_code == 0, result.output
+    assert "0 loaded, 1 rejected, 5 unchanged" in result.output
+    assert query(demo_copy, "select count(*) from raw.transactions") == [(124,)]
+
+
+def test_ingest_script_and_dbt_build_work_on_their_own(tmp_path):
+    workspace = copy_demo_sources(tmp_path / "household")
+    environment = dict(os.environ, BALANCE_WORKSPACE=str(workspace))
+    bin_dir = Path(sys.executable).parent
+
+    ingest = subprocess.run(
+        [sys.executable, "ingest/load.py"],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    build = subprocess.run(
+        [
+            str(bin_dir / "dbt"),
+            "build",
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+        ],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert ingest.returncode == 0, ingest.stderr
+    assert "5 loaded, 1 rejected, 0 unchanged" in ingest.stdout
+    assert build.returncode == 0, build.stdout[-2000:]
+    assert net_cents(workspace) == {"alex": 682221, "sam": -682221}
+
+
+def test_the_demo_runs_with_no_network(tmp_path):
+    assert shutil.which("unshare"), "unshare (util-linux) is needed to cut the network"
+    workspace = copy_demo_sources(tmp_path / "household")
+    command = [
+        "unshare",
+        "-n",
+        str(Path(sys.executable).with_name("balance")),
+        "run",
+        "--workspace",
+        str(workspace),
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip().endswith("Sam owes Alex $6,822.21")
+
+
+def test_transaction_ids_are_stable_across_rebuilds(demo_copy, built_demo):
+    shutil.rmtree(demo_copy / "warehouse")
+    assert invoke("run", "--workspace", str(demo_copy), "--force").exit_code == 0
+    sql = "select txn_id from marts.fct_transactions order by txn_id"
+    assert query(demo_copy, sql) == query(built_demo, sql)
+
+
+def test_status_before_any_run_says_what_to_do(tmp_path):
+    workspace = copy_demo_sources(tmp_path / "household")
+    result = invoke("status", "--workspace", str(workspace))
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"balance: no completed run in {workspace} yet: run `balance run` first"
+    )
+
+
+def test_created_files_are_private(built_demo):
+    for path in [
+        built_demo / "warehouse/balance.duckdb",
+        built_demo / "output/balance_data.xlsx",
+        built_demo / "logs/last_run.json",
+    ]:
+        assert oct(path.stat().st_mode & 0o777) == "0o600", path
+    for folder in ["warehouse", "output", "output/powerbi", "logs"]:
+        assert oct((built_demo / folder).stat().st_mode & 0o777) == "0o700", folder
