@@ -175,5 +175,20 @@ def status(workspace, as_json):
     click.echo(pipeline.status_text(workspace, as_json=as_json))
 
 
+@cli.command()
+@workspace_option
+@click.argument("txn_id")
+def explain(workspace, txn_id):
+    """Explain one transaction: its file and line, every rule and decision, and its effect.
+
+    TXN_ID is the txn_id column of the workbook (a unique prefix of 6+ characters will do).
+
+    \b
+    Example:
+      balance explain 60dc3dc0e4b3
+    """
+    click.echo(pipeline.explain(workspace, txn_id))
+
+
 def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="balance")

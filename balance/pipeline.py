@@ -10,6 +10,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from balance.dbt import run_dbt_build
+from balance.explain import UnknownTransaction, explain_transaction
 from balance.workspace import PROJECT_ROOT, Workspace, make_private_dir
 from exports.files import write_private_text
 from exports.powerbi import export_parquet
@@ -175,6 +176,14 @@ def run(workspace: Workspace, echo: Echo = _quiet, force: bool = False) -> RunOu
     _remember(workspace, fingerprint=fingerprint, last_run=utc_now().isoformat() + "Z")
     summary = _last_run(workspace)
     return RunOutcome(summary["statement"], quarantined)
+
+
+def explain(workspace: Workspace, txn_id: str) -> str:
+    try:
+        with connect(workspace.warehouse, read_only=True) as connection:
+            return explain_transaction(connection, txn_id)
+    except (UnknownTransaction, WarehouseLocked) as error:
+        raise PipelineError(str(error)) from None
 
 
 def status_text(workspace: Workspace, as_json: bool = False) -> str:

@@ -28,6 +28,7 @@ def test_the_commands_of_the_brief_exist():
     assert sorted(" ".join(c) for c in COMMANDS) == [
         "build",
         "demo",
+        "explain",
         "export",
         "ingest",
         "review import",

@@ -122,3 +122,35 @@ def test_created_files_are_private(built_demo):
         assert oct(path.stat().st_mode & 0o777) == "0o600", path
     for folder in ["warehouse", "output", "output/powerbi", "logs"]:
         assert oct((built_demo / folder).stat().st_mode & 0o777) == "0o700", folder
+
+
+def test_a_warehouse_held_by_another_program_is_a_one_line_error(demo_copy):
+    warehouse = demo_copy / "warehouse/balance.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+            "print('ready', flush=True); time.sleep(60)",
+            str(warehouse),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        balance = str(Path(sys.executable).with_name("balance"))
+        completed = subprocess.run(
+            [balance, "ingest", "--workspace", str(demo_copy)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert completed.returncode == 1
+    assert completed.stderr == (
+        f"balance: the warehouse {warehouse} is locked by another program "
+        "(close the DuckDB shell or the other balance run, then try again)\n"
+    )

@@ -1,0 +1,164 @@
+"""`balance explain TXN_ID`: why a transaction counts the way it does, cent by cent."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from exports.masking import mask_digit_runs
+
+MERCHANT_SOURCES = {
+    "household_lookup": "household/merchant_lookup.csv",
+    "shipped_lookup": "the shipped merchant lookup",
+    "file": "the file's merchant column",
+    "cleaned_description": "cleaned from the description",
+}
+
+
+class UnknownTransaction(LookupError):
+    pass
+
+
+def dollars(cents: int) -> str:
+    sign = "−" if cents < 0 else ""
+    return f"{sign}{Decimal(abs(cents)) / 100:,.2f}"
+
+
+def signed_dollars(cents: int) -> str:
+    return ("+" if cents > 0 else "") + dollars(cents)
+
+
+def resolve_txn_id(connection, prefix: str) -> str:
+    """A full txn_id, or a prefix of at least 6 characters naming exactly one transaction."""
+    matches = [
+        row[0]
+        for row in connection.execute(
+            "select txn_id from marts.fct_transactions where starts_with(txn_id, ?) "
+            "order by 1 limit 3",
+            [prefix.strip()],
+        ).fetchall()
+    ]
+    if len(matches) == 1 and (len(prefix.strip()) >= 6 or matches[0] == prefix.strip()):
+        return matches[0]
+    if len(matches) > 1:
+        raise UnknownTransaction(f"{prefix!r} names several transactions ({', '.join(matches)}…)")
+    raise UnknownTransaction(f"no transaction {prefix!r} (see the txn_id column of the workbook)")
+
+
+def _row(connection, sql: str, parameters: list) -> dict | None:
+    cursor = connection.execute(sql, parameters)
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([column[0] for column in cursor.description], row, strict=True))
+
+
+def explain_transaction(connection, prefix: str) -> str:
+    txn_id = resolve_txn_id(connection, prefix)
+    fact = _row(
+        connection,
+        """
+        select fct.*, trail.merchant_source, trail.loaded_copies, trail.review_note,
+            trail.reviewed_at, trail.pair_out_txn_id, trail.requested_by
+        from marts.fct_transactions as fct
+        inner join intermediate.int_transactions_classified as trail using (txn_id)
+        where fct.txn_id = ?
+    """,
+        [txn_id],
+    )
+    names = dict(
+        connection.execute(
+            "select member_id, display_name from staging.stg_household__members"
+        ).fetchall()
+    )
+    payer = names.get(fact["payer_member_id"], fact["payer_member_id"])
+    amount_text = f"amount {dollars(fact['amount_cents'])} (cost {dollars(-fact['amount_cents'])})"
+    lines = [
+        f"Transaction {txn_id}",
+        f"  {fact['transaction_date']}  {fact['description']}  {amount_text}, "
+        f"paid by {payer} from {fact['account_label']}",
+        "Source",
+        f"  file      {fact['file_path']}, line {fact['line_number']} "
+        f"(schema {fact['schema_id']}, loaded {fact['loaded_at']:%Y-%m-%d %H:%M} UTC)",
+        f"  raw line  {fact['raw_line']}",
+    ]
+    if fact["loaded_copies"] > 1:
+        lines.append(
+            f"  copies    {fact['loaded_copies']} overlapping downloads hold this row; "
+            "it counts once"
+        )
+    lines += [
+        "Rules and decisions",
+        f"  merchant  {fact['merchant']} / {fact['category']} "
+        f"({MERCHANT_SOURCES.get(fact['merchant_source'], fact['merchant_source'])})",
+        f"  kind      {fact['kind']} (decided by {fact['decision_source']})",
+    ]
+    if fact["duplicate_of_txn_id"]:
+        state = "suspected duplicate" if fact["is_suspected_duplicate"] else "duplicate"
+        lines.append(
+            f"  duplicate {state} of {fact['duplicate_of_txn_id']}: {fact['duplicate_reason']}"
+        )
+    if fact["reviewed_at"] is not None:
+        note = f": {fact['review_note']}" if fact["review_note"] else ""
+        lines.append(f"  review    decided {fact['reviewed_at']:%Y-%m-%d %H:%M} UTC{note}")
+    lines += _sharing_lines(connection, fact, names)
+    lines += _effect_lines(connection, fact, names)
+    return mask_digit_runs("\n".join(lines))
+
+
+def _sharing_lines(connection, fact: dict, names: dict) -> list[str]:
+    if fact["kind"] != "expense":
+        return []
+    if fact["sharing_issue"]:
+        return [f"  sharing   undecided: {fact['sharing_issue']}"]
+    if fact["sharing"] == "pending":
+        return ["  sharing   undecided: waits in Queue_Review (not in the balance yet)"]
+    if fact["sharing"] == "personal":
+        return [f"  sharing   personal: {names[fact['payer_member_id']]} bears all of it"]
+    split = (
+        f", payer bears {fact['payer_share_pct'].normalize():f} %"
+        if fact["sharing"] == "split"
+        else ""
+    )
+    weights = connection.execute(
+        """
+        select member_id, weight, policy_effective_from from intermediate.int_policy_weights_applied
+        where txn_id = ? order by member_id
+    """,
+        [fact["txn_id"]],
+    ).fetchall()
+    weight_text = ", ".join(f"{names[m]} {w.normalize():f}" for m, w, _ in weights)
+    shares = connection.execute(
+        "select member_id, share_cents from marts.fct_shares where txn_id = ? order by member_id",
+        [fact["txn_id"]],
+    ).fetchall()
+    share_text = ", ".join(f"{names[m]} {dollars(cents)}" for m, cents in shares)
+    total = sum(cents for _, cents in shares)
+    return [
+        f"  sharing   {fact['sharing']}{split}",
+        f"  policy    {fact['policy']} (weights in force since {weights[0][2]}: {weight_text})",
+        f"  shares    {share_text} (sum {dollars(total)} = cost)",
+    ]
+
+
+def _effect_lines(connection, fact: dict, names: dict) -> list[str]:
+    source_id = fact["pair_out_txn_id"] or fact["txn_id"]
+    movements = connection.execute(
+        """
+        select member_id, sum(movement_cents) from intermediate.int_balance_movements
+        where movement_source_id = ? group by member_id order by member_id
+    """,
+        [source_id],
+    ).fetchall()
+    if not movements:
+        reason = {
+            "duplicate": "a duplicate: its survivor counts instead",
+            "transfer": "a transfer between the payer's own accounts",
+            "income": "income",
+            "ignored": "ignored",
+        }.get(fact["kind"], "not decided yet" if fact["is_pending_review"] else "personal")
+        return [f"Effect on the balance: none ({reason})"]
+    effect = ", ".join(f"{names[m]} {signed_dollars(cents)}" for m, cents in movements)
+    lines = [f"Effect on the balance: {effect} (positive = owed more)"]
+    if fact["pair_out_txn_id"] and fact["pair_out_txn_id"] != fact["txn_id"]:
+        lines.append(f"  counted once with its other leg {fact['pair_out_txn_id']}")
+    return lines
