@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from pathlib import Path
 
 import click
 
-from balance import pipeline
+from balance import operations, pipeline
 from balance.workspace import DEMO_WORKSPACE, resolve_workspace
+from ingest.warehouse import WarehouseLocked
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
@@ -42,6 +44,8 @@ def workspace_option(command):
             return command(resolve_workspace(workspace_dir), **kwargs)
         except pipeline.PipelineError as error:
             raise Failure(str(error), error.exit_code) from None
+        except (operations.OperationError, WarehouseLocked) as error:
+            raise Failure(str(error)) from None
 
     return wrapper
 
@@ -188,6 +192,77 @@ def explain(workspace, txn_id):
       balance explain 60dc3dc0e4b3
     """
     click.echo(pipeline.explain(workspace, txn_id))
+
+
+@cli.command()
+@workspace_option
+def archive(workspace):
+    """Move inbox files already loaded into data/_archive/YYYY-MM/<member>/.
+
+    Only files whose exact content is in the warehouse move; nothing else is touched, and running
+    it again is safe. A rebuild from scratch still reads the archive.
+
+    \b
+    Example:
+      balance archive
+    """
+    result = operations.archive_loaded_files(workspace)
+    for source, target in result.moved:
+        click.echo(f"archived {source} -> {target}")
+    for path in result.kept:
+        click.echo(f"kept {path}: not loaded (see `balance status`)")
+    click.echo(f"{len(result.moved)} file(s) archived, {len(result.kept)} kept in the inbox")
+
+
+@cli.command()
+@workspace_option
+def backup(workspace):
+    """Write backups/balance-backup-<UTC time>.tar.gz of household/, rules/, decisions/,
+    warehouse/ and output/.
+
+    \b
+    Example:
+      balance backup
+    """
+    target = operations.backup_workspace(workspace)
+    click.echo(f"backup written: {workspace.relative(target)}")
+
+
+@cli.command()
+@workspace_option
+@click.argument("backup_file", type=click.Path(dir_okay=False))
+def restore(workspace, backup_file):
+    """Restore the folders of a backup written by `balance backup`.
+
+    The folders it replaces are first saved in a new backup, so a restore can be undone.
+
+    \b
+    Example:
+      balance restore backups/balance-backup-20261130T180000Z.tar.gz
+    """
+    safety = operations.restore_workspace(workspace, Path(backup_file))
+    if safety:
+        click.echo(f"the replaced folders are saved in {workspace.relative(safety)}")
+    click.echo(f"restored {backup_file}; run `balance run` to rebuild the outputs")
+
+
+@cli.command()
+@workspace_option
+@click.argument("file")
+def forget(workspace, file):
+    """Remove one loaded file's rows from the warehouse, e.g. a wrong download.
+
+    FILE is the path it was loaded from, its current path, or its sha256. The file itself moves to
+    data/_forgotten/ so it is not loaded again; run `balance run` afterwards.
+
+    \b
+    Example:
+      balance forget csv_inbox/alex/wrong_account.csv
+    """
+    result = operations.forget_file(workspace, file)
+    click.echo(f"forgot {result.file_path}: {result.rows_removed} row(s) removed")
+    if result.moved_to:
+        click.echo(f"moved the file to {result.moved_to}")
 
 
 def main(argv: list[str] | None = None) -> None:
