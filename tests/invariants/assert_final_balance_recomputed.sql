@@ -85,7 +85,8 @@ final as (
     from recomputed
     left join last_running on recomputed.member_id = last_running.member_id
     left join rpt_balance on recomputed.member_id = rpt_balance.member_id
-    where recomputed.net_cents <> coalesce(last_running.net_cents, 0)
+    where
+        recomputed.net_cents <> coalesce(last_running.net_cents, 0)
         or recomputed.net_cents <> rpt_balance.net_cents
 )
 

@@ -25,7 +25,8 @@ final as (
         staged_money.staged_amount
     from stg_ingest__files
     left join staged_money on stg_ingest__files.file_sha256 = staged_money.file_sha256
-    where {{ cents_to_amount('stg_ingest__files.amount_cents_total') }}
+    where
+        {{ cents_to_amount('stg_ingest__files.amount_cents_total') }}
         <> coalesce(staged_money.staged_amount, 0)
 )
 

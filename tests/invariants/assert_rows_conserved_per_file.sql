@@ -27,7 +27,8 @@ final as (
         coalesce(staged_rows.rows_staged, 0) as rows_staged
     from stg_ingest__files
     left join staged_rows on stg_ingest__files.file_sha256 = staged_rows.file_sha256
-    where stg_ingest__files.rows_read <> stg_ingest__files.rows_loaded + stg_ingest__files.rows_skipped
+    where
+        stg_ingest__files.rows_read <> stg_ingest__files.rows_loaded + stg_ingest__files.rows_skipped
         or stg_ingest__files.rows_loaded <> coalesce(staged_rows.rows_staged, 0)
 )
 

@@ -25,7 +25,8 @@ final as (
         share_totals.shares_cents
     from fct_transactions
     left join share_totals on fct_transactions.txn_id = share_totals.txn_id
-    where fct_transactions.sharing in ('shared', 'split')
+    where
+        fct_transactions.sharing in ('shared', 'split')
         and share_totals.shares_cents is distinct from -fct_transactions.amount_cents
 )
 

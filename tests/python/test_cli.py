@@ -26,15 +26,9 @@ COMMANDS = all_commands(cli)
 
 def test_the_commands_of_the_brief_exist():
     assert sorted(" ".join(c) for c in COMMANDS) == [
-        "build",
-        "demo",
-        "explain",
-        "export",
-        "ingest",
-        "review import",
-        "run",
-        "status",
-    ]
+        "archive", "backup", "build", "demo", "explain", "export", "forget", "ingest",
+        "restore", "review import", "run", "status",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

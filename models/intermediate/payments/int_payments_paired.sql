@@ -38,7 +38,8 @@ payment_like as (
         on int_transactions_enriched.txn_id = int_review_decisions_latest.txn_id
     left join int_duplicates_matched
         on int_transactions_enriched.txn_id = int_duplicates_matched.txn_id
-    where int_duplicates_matched.txn_id is null
+    where
+        int_duplicates_matched.txn_id is null
         and int_review_decisions_latest.txn_id is null
         and int_transactions_enriched.static_sharing is null
         and int_transactions_enriched.shared_amount_cents is null
@@ -68,14 +69,15 @@ candidates as (
         ] as sort_key
     from payment_like as out_leg
     inner join payment_like as in_leg
-        on out_leg.amount_cents < 0
-        and in_leg.amount_cents = -out_leg.amount_cents
-        and abs(date_diff('day', out_leg.transaction_date, in_leg.transaction_date))
-        <= {{ var('pairing_window_days') }}
-        and (
-            out_leg.owner_member_id <> in_leg.owner_member_id
-            or out_leg.account_id <> in_leg.account_id
-        )
+        on
+            out_leg.amount_cents < 0
+            and in_leg.amount_cents = -out_leg.amount_cents
+            and abs(date_diff('day', out_leg.transaction_date, in_leg.transaction_date))
+            <= {{ var('pairing_window_days') }}
+            and (
+                out_leg.owner_member_id <> in_leg.owner_member_id
+                or out_leg.account_id <> in_leg.account_id
+            )
 ),
 
 {{ match_nearest_pairs('candidates') }},

@@ -23,8 +23,9 @@ latest_start as (
         max(stg_household__split_policies.effective_from) as effective_from
     from int_transactions_classified
     inner join stg_household__split_policies
-        on int_transactions_classified.policy = stg_household__split_policies.policy
-        and stg_household__split_policies.effective_from <= int_transactions_classified.transaction_date
+        on
+            int_transactions_classified.policy = stg_household__split_policies.policy
+            and int_transactions_classified.transaction_date >= stg_household__split_policies.effective_from
     group by int_transactions_classified.txn_id
 ),
 
@@ -40,9 +41,10 @@ member_weights as (
     left join latest_start
         on int_transactions_classified.txn_id = latest_start.txn_id
     left join stg_household__split_policies
-        on int_transactions_classified.policy = stg_household__split_policies.policy
-        and latest_start.effective_from = stg_household__split_policies.effective_from
-        and stg_household__members.member_id = stg_household__split_policies.member_id
+        on
+            int_transactions_classified.policy = stg_household__split_policies.policy
+            and latest_start.effective_from = stg_household__split_policies.effective_from
+            and stg_household__members.member_id = stg_household__split_policies.member_id
 ),
 
 totals as (
@@ -61,17 +63,21 @@ final as (
         totals.other_weight,
         case
             when member_weights.policy_effective_from is null
-                then 'policy ' || int_transactions_classified.policy || ' has no rows in force on '
+                then
+                    'policy ' || int_transactions_classified.policy || ' has no rows in force on '
                     || int_transactions_classified.transaction_date
             when totals.total_weight = 0
                 then 'policy ' || int_transactions_classified.policy || ' weighs every member 0'
-            when int_transactions_classified.sharing = 'split'
+            when
+                int_transactions_classified.sharing = 'split'
                 and int_transactions_classified.payer_share_pct is null
                 then 'split without a payer share %'
-            when int_transactions_classified.sharing = 'split'
+            when
+                int_transactions_classified.sharing = 'split'
                 and int_transactions_classified.payer_share_pct < 100
                 and coalesce(totals.other_weight, 0) = 0
-                then 'split leaves ' || (100 - int_transactions_classified.payer_share_pct)
+                then
+                    'split leaves ' || (100 - int_transactions_classified.payer_share_pct)
                     || ' % to other members, but policy ' || int_transactions_classified.policy
                     || ' weighs none of them'
         end as sharing_issue

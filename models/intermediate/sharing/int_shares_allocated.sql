@@ -28,7 +28,14 @@ allocatable as (
         cast(abs(int_transactions_classified.cost_cents) as hugeint) as abs_cost_cents,
         -- A ledger's shared part X: the payer bears cost − X alone, X follows the policy.
         cast(
-            least(abs(coalesce(int_transactions_classified.shared_amount_cents, abs(int_transactions_classified.cost_cents))), abs(int_transactions_classified.cost_cents))
+            least(
+                abs(
+                    coalesce(
+                        int_transactions_classified.shared_amount_cents, abs(int_transactions_classified.cost_cents)
+                    )
+                ),
+                abs(int_transactions_classified.cost_cents)
+            )
             as hugeint
         ) as abs_shared_cents
     from int_policy_weights_applied
@@ -60,7 +67,7 @@ floored as (
     select
         *,
         share_numerator // share_denominator as floor_cents,
-        share_numerator % share_denominator as remainder
+        share_numerator % share_denominator as share_remainder
     from exact_shares
 ),
 
@@ -70,7 +77,7 @@ ranked as (
         abs_cost_cents - sum(floor_cents) over (partition by txn_id) as leftover_cents,
         row_number() over (
             partition by txn_id
-            order by remainder desc, md5(txn_id || ':' || member_id) desc
+            order by share_remainder desc, md5(txn_id || ':' || member_id) desc
         ) as remainder_rank
     from floored
 ),

@@ -51,12 +51,13 @@ named_counterparty as (
         min(stg_household__members.member_id) as counterparty_member_id
     from int_transactions_enriched
     inner join stg_household__members
-        on stg_household__members.member_id <> int_transactions_enriched.owner_member_id
-        and regexp_matches(
-            int_transactions_enriched.description,
-            '\b(' || coalesce(stg_household__members.alias_pattern, stg_household__members.member_id) || ')\b',
-            'i'
-        )
+        on
+            int_transactions_enriched.owner_member_id <> stg_household__members.member_id
+            and regexp_matches(
+                int_transactions_enriched.description,
+                '\b(' || coalesce(stg_household__members.alias_pattern, stg_household__members.member_id) || ')\b',
+                'i'
+            )
     group by int_transactions_enriched.txn_id
     having count(*) = 1
 ),

@@ -26,12 +26,14 @@ first_matching_rule as (
         stg_household__accounts.account_label as configured_label
     from accounts_in_files
     left join stg_household__accounts
-        on accounts_in_files.account_text <> ''
-        and regexp_matches(
-            accounts_in_files.account_text, stg_household__accounts.account_pattern, 'i'
-        )
+        on
+            accounts_in_files.account_text <> ''
+            and regexp_matches(
+                accounts_in_files.account_text, stg_household__accounts.account_pattern, 'i'
+            )
     qualify row_number() over (
-        partition by accounts_in_files.schema_id,
+        partition by
+            accounts_in_files.schema_id,
             accounts_in_files.owner_member_id,
             accounts_in_files.account_text
         order by stg_household__accounts.rule_order nulls last

@@ -29,12 +29,13 @@ candidates as (
         surviving.schema_id as surviving_schema_id
     from ranked_sources as yielding
     inner join ranked_sources as surviving
-        on yielding.account_id = surviving.account_id
-        and yielding.schema_id <> surviving.schema_id
-        and yielding.amount_cents = surviving.amount_cents
-        and yielding.source_rank > surviving.source_rank
-        and abs(date_diff('day', surviving.transaction_date, yielding.transaction_date))
-        <= {{ var('duplicate_window_days') }}
+        on
+            yielding.account_id = surviving.account_id
+            and yielding.schema_id <> surviving.schema_id
+            and yielding.amount_cents = surviving.amount_cents
+            and yielding.source_rank > surviving.source_rank
+            and abs(date_diff('day', surviving.transaction_date, yielding.transaction_date))
+            <= {{ var('duplicate_window_days') }}
 ),
 
 {{ match_nearest_pairs('candidates') }},
@@ -59,8 +60,9 @@ ties as (
         counted_candidates.candidates_for_survivor
     from matched_pairs
     inner join counted_candidates
-        on matched_pairs.left_id = counted_candidates.left_id
-        and matched_pairs.right_id = counted_candidates.right_id
+        on
+            matched_pairs.left_id = counted_candidates.left_id
+            and matched_pairs.right_id = counted_candidates.right_id
 ),
 
 final as (

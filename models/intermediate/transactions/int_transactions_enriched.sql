@@ -38,9 +38,10 @@ final as (
         -int_transactions_collapsed.amount_cents as cost_cents
     from int_transactions_collapsed
     inner join int_accounts_labelled
-        on int_transactions_collapsed.schema_id = int_accounts_labelled.schema_id
-        and int_transactions_collapsed.owner_member_id = int_accounts_labelled.owner_member_id
-        and int_transactions_collapsed.account_text = int_accounts_labelled.account_text
+        on
+            int_transactions_collapsed.schema_id = int_accounts_labelled.schema_id
+            and int_transactions_collapsed.owner_member_id = int_accounts_labelled.owner_member_id
+            and int_transactions_collapsed.account_text = int_accounts_labelled.account_text
     inner join int_merchants_resolved
         on int_transactions_collapsed.description = int_merchants_resolved.description
 )

@@ -25,10 +25,9 @@ date_range as (
 ),
 
 days as (
-    select cast(day as date) as balance_date
-    from date_range,
-        generate_series(date_range.first_date, date_range.last_date, interval 1 day) as days(day)
-    where date_range.first_date is not null
+    select cast(unnest(generate_series(first_date, last_date, interval 1 day)) as date) as balance_date
+    from date_range
+    where first_date is not null
 ),
 
 daily_changes as (
@@ -53,8 +52,9 @@ running_totals as (
     from days
     cross join stg_household__members
     left join daily_changes
-        on days.balance_date = daily_changes.movement_date
-        and stg_household__members.member_id = daily_changes.member_id
+        on
+            days.balance_date = daily_changes.movement_date
+            and stg_household__members.member_id = daily_changes.member_id
 ),
 
 final as (

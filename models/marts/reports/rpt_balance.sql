@@ -18,13 +18,18 @@ stg_household__members as (
     select * from {{ ref('stg_household__members') }}
 ),
 
+latest_date as (
+    select max(balance_date) as balance_date
+    from fct_balances_daily
+),
+
 latest_balances as (
     select
-        member_id,
-        net_cents,
-        balance_date
+        fct_balances_daily.member_id,
+        fct_balances_daily.net_cents,
+        fct_balances_daily.balance_date
     from fct_balances_daily
-    where balance_date = (select max(balance_date) from fct_balances_daily)
+    inner join latest_date on fct_balances_daily.balance_date = latest_date.balance_date
 ),
 
 statement as (
@@ -60,10 +65,11 @@ final as (
         statement.statement,
         cast(pending.pending_review_count as bigint) as pending_review_count,
         {{ cents_to_amount('pending.pending_cents') }} as pending_amount,
-        (select max(balance_date) from fct_balances_daily) as as_of_date
+        latest_date.balance_date as as_of_date
     from stg_household__members
     cross join statement
     cross join pending
+    cross join latest_date
     left join latest_balances
         on stg_household__members.member_id = latest_balances.member_id
 )

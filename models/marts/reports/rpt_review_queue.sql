@@ -33,7 +33,7 @@ merchant_history as (
 usual_decision as (
     select *
     from merchant_history
-    qualify row_number() over (partition by merchant order by decided_count desc, sharing) = 1
+    qualify row_number() over (partition by merchant order by decided_count desc, sharing asc) = 1
 ),
 
 final as (
@@ -53,7 +53,8 @@ final as (
             when questions.sharing_issue is not null
                 then 'fix: ' || questions.sharing_issue
             when usual_decision.sharing is not null
-                then case usual_decision.sharing when 'shared' then 'Y' when 'personal' then 'N' else 'S' end
+                then
+                    case usual_decision.sharing when 'shared' then 'Y' when 'personal' then 'N' else 'S' end
                     || ': ' || usual_decision.decided_count || ' of ' || usual_decision.merchant_decided_count
                     || ' earlier at ' || questions.merchant || ' were ' || usual_decision.sharing
         end as suggestion

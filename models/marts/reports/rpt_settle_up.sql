@@ -10,48 +10,55 @@ stg_household__members as (
     select * from {{ ref('stg_household__members') }}
 ),
 
-current_balances as (
-    select
-        member_id,
-        net_cents
+latest_date as (
+    select max(balance_date) as balance_date
     from fct_balances_daily
-    where balance_date = (select max(balance_date) from fct_balances_daily)
-        and net_cents <> 0
 ),
 
+current_balances as (
+    select
+        fct_balances_daily.member_id,
+        fct_balances_daily.net_cents
+    from fct_balances_daily
+    inner join latest_date on fct_balances_daily.balance_date = latest_date.balance_date
+    where fct_balances_daily.net_cents <> 0
+),
+
+-- RF01 reads struct field access (`chosen.debtor.member_id`) as schema.table.column.
+-- noqa: disable=RF01
 greedy_steps (step, remaining, from_member_id, to_member_id, amount_cents) as (
     select
         0 as step,
         list({'member_id': member_id, 'net_cents': net_cents}) as remaining,
-        null::varchar as from_member_id,
-        null::varchar as to_member_id,
-        null::bigint as amount_cents
+        cast(null as varchar) as from_member_id,
+        cast(null as varchar) as to_member_id,
+        cast(null as bigint) as amount_cents
     from current_balances
     union all
     select
-        step + 1 as step,
+        chosen.step + 1 as step,
         list_transform(
-            remaining,
+            chosen.remaining,
             balance -> {
                 'member_id': balance.member_id,
                 'net_cents': balance.net_cents
                 + case
-                    when balance.member_id = debtor.member_id then transfer_cents
-                    when balance.member_id = creditor.member_id then -transfer_cents
+                    when balance.member_id = chosen.debtor.member_id then chosen.transfer_cents
+                    when balance.member_id = chosen.creditor.member_id then -chosen.transfer_cents
                     else 0
                 end
             }
         ) as remaining,
-        debtor.member_id as from_member_id,
-        creditor.member_id as to_member_id,
-        transfer_cents as amount_cents
+        chosen.debtor.member_id as from_member_id,
+        chosen.creditor.member_id as to_member_id,
+        chosen.transfer_cents as amount_cents
     from (
         select
-            step,
-            remaining,
-            debtor,
-            creditor,
-            least(-debtor.net_cents, -creditor.negative_net_cents) as transfer_cents
+            largest.step,
+            largest.remaining,
+            largest.debtor,
+            largest.creditor,
+            least(-largest.debtor.net_cents, -largest.creditor.negative_net_cents) as transfer_cents
         from (
             select
                 step,
@@ -66,13 +73,14 @@ greedy_steps (step, remaining, from_member_id, to_member_id, amount_cents) as (
                 ))[1] as creditor
             from greedy_steps
         ) as largest
-        where debtor is not null and creditor is not null
+        where largest.debtor is not null and largest.creditor is not null
     ) as chosen
 ),
+-- noqa: enable=RF01
 
 final as (
     select
-        greedy_steps.step as transfer_order,
+        cast(greedy_steps.step as bigint) as transfer_order,
         greedy_steps.from_member_id,
         payer.display_name as from_display_name,
         greedy_steps.to_member_id,
