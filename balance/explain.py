@@ -54,17 +54,7 @@ def _row(connection, sql: str, parameters: list) -> dict | None:
 
 def explain_transaction(connection, prefix: str) -> str:
     txn_id = resolve_txn_id(connection, prefix)
-    fact = _row(
-        connection,
-        """
-        select fct.*, trail.merchant_source, trail.loaded_copies, trail.review_note,
-            trail.reviewed_at, trail.pair_out_txn_id, trail.requested_by
-        from marts.fct_transactions as fct
-        inner join intermediate.int_transactions_classified as trail using (txn_id)
-        where fct.txn_id = ?
-    """,
-        [txn_id],
-    )
+    fact = _row(connection, "select * from marts.fct_transactions where txn_id = ?", [txn_id])
     names = dict(
         connection.execute(
             "select member_id, display_name from staging.stg_household__members"
@@ -141,24 +131,34 @@ def _sharing_lines(connection, fact: dict, names: dict) -> list[str]:
 
 
 def _effect_lines(connection, fact: dict, names: dict) -> list[str]:
-    source_id = fact["pair_out_txn_id"] or fact["txn_id"]
-    movements = connection.execute(
-        """
-        select member_id, sum(movement_cents) from intermediate.int_balance_movements
-        where movement_source_id = ? group by member_id order by member_id
-    """,
-        [source_id],
-    ).fetchall()
-    if not movements:
+    if fact["kind"] == "settlement":
+        movements = connection.execute(
+            """
+            select from_member_id, amount_cents from marts.fct_settlements where settlement_id = ?
+            union all
+            select to_member_id, -amount_cents from marts.fct_settlements where settlement_id = ?
+            order by 1
+            """,
+            [fact["settlement_id"]] * 2,
+        ).fetchall()
+    else:
+        movements = connection.execute(
+            "select member_id, balance_effect_cents from marts.fct_shares where txn_id = ? "
+            "order by member_id",
+            [fact["txn_id"]],
+        ).fetchall()
+    if not movements or fact["is_before_clean_slate"]:
         reason = {
             "duplicate": "a duplicate: its survivor counts instead",
             "transfer": "a transfer between the payer's own accounts",
             "income": "income",
             "ignored": "ignored",
         }.get(fact["kind"], "not decided yet" if fact["is_pending_review"] else "personal")
+        if fact["is_before_clean_slate"]:
+            reason = "dated before the clean-slate date of household/opening_balances.csv"
         return [f"Effect on the balance: none ({reason})"]
     effect = ", ".join(f"{names[m]} {signed_dollars(cents)}" for m, cents in movements)
     lines = [f"Effect on the balance: {effect} (positive = owed more)"]
-    if fact["pair_out_txn_id"] and fact["pair_out_txn_id"] != fact["txn_id"]:
-        lines.append(f"  counted once with its other leg {fact['pair_out_txn_id']}")
+    if fact["settlement_id"] and fact["settlement_id"] != fact["txn_id"]:
+        lines.append(f"  counted once with its other leg {fact['settlement_id']}")
     return lines

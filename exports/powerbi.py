@@ -12,8 +12,14 @@ EXPORTED_MARTS = (
     "fct_shares",
     "fct_settlements",
     "fct_balances_daily",
+    "dim_members",
+    "dim_accounts",
+    "dim_merchants",
+    "dim_categories",
+    "dim_dates",
     "rpt_balance",
     "rpt_settle_up",
+    "rpt_monthly",
 )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from ingest.household import Household
 from ingest.reader import Layout, Record
+from ingest.schemas import normalize_header
 from ingest.values import BadValue, infer_date_format, parse_amount_cents, parse_dates
 
 DIGITS = re.compile(r"\d")
@@ -67,32 +68,47 @@ def transaction_id(
 
 
 class _Columns:
-    """Cell lookup by role for one layout."""
+    """Cell lookup by role, or by column name for `pending` and `skip_rows`, for one layout."""
 
     def __init__(self, layout: Layout):
         schema = layout.schema
-        if schema.has_header:
-            positions = {}
-            for index, cell in enumerate(layout.header_cells):
-                positions.setdefault(cell.replace("\ufeff", "").strip().casefold(), index)
-            self.index = {
-                role: positions.get(column.casefold()) for role, column in schema.columns.items()
+        self.has_header = schema.has_header
+        self.positions: dict[str, int] = {}
+        for index, cell in enumerate(layout.header_cells):
+            self.positions.setdefault(normalize_header(cell), index)
+        # Columns a row condition reads must exist too, or the condition would silently never hold.
+        condition_columns = [column for column, _ in schema.skip_rows]
+        if schema.pending_column:
+            condition_columns.append(schema.pending_column)
+        self.index = {role: self._position(column) for role, column in schema.columns.items()}
+        self.missing = sorted(
+            {
+                column
+                for column in [*schema.columns.values(), *condition_columns]
+                if self._position(column) is None
             }
+        )
+        if schema.has_header:
             self.width = len(layout.header_cells)
         else:
-            self.index = {
-                role: int(column.split("_")[1]) - 1 for role, column in schema.columns.items()
-            }
-            self.width = max(self.index.values()) + 1
-        self.missing = sorted(
-            schema.columns[role] for role, index in self.index.items() if index is None
-        )
+            read = [*schema.columns.values(), *condition_columns]
+            self.width = max(self._position(column) for column in read) + 1
 
-    def get(self, record: Record, role: str) -> str:
-        index = self.index.get(role)
+    def _position(self, column: str) -> int | None:
+        if self.has_header:
+            return self.positions.get(normalize_header(column))
+        return int(column.split("_")[1]) - 1  # column_N of a file without header
+
+    def _cell(self, record: Record, index: int | None) -> str:
         if index is None or index >= len(record.cells):
             return ""
         return record.cells[index].strip()
+
+    def get(self, record: Record, role: str) -> str:
+        return self._cell(record, self.index.get(role))
+
+    def named(self, record: Record, column: str) -> str:
+        return self._cell(record, self._position(column))
 
 
 def _record_shape_problem(record: Record, columns: _Columns) -> str | None:
@@ -119,8 +135,13 @@ def _select_records(layout: Layout, columns: _Columns, parsed: ParsedFile) -> li
         if any(pattern.search(record.raw_line) for pattern in schema.skip_lines):
             parsed.skipped["skip_lines"] += 1
             continue
-        if schema.pending_column and columns.get(record, "status").casefold() in (
-            schema.pending_values
+        if any(
+            pattern.search(columns.named(record, column)) for column, pattern in schema.skip_rows
+        ):
+            parsed.skipped["skip_rows"] += 1
+            continue
+        if schema.pending_column and (
+            columns.named(record, schema.pending_column).casefold() in schema.pending_values
         ):
             parsed.skipped["pending"] += 1
             continue
@@ -196,16 +217,16 @@ def _dates(
 ) -> list[dt.date | None]:
     """Dates of one column: a declared format, or one inferred from the whole column."""
     texts = [columns.get(record, role) for record in records]
+    if not any(texts):
+        return [None] * len(texts)  # nothing to infer from; empty required dates are reported
     formats = layout.schema.date_formats
     if not formats:
         try:
             formats = (infer_date_format(texts),)
         except BadValue as error:
+            # infer_date_format names the value that is ambiguous or unreadable by its position.
             parsed.issues.append(
-                (
-                    layout.records[0].line_number if layout.records else 1,
-                    f"{layout.schema.columns[role]}: {error}",
-                )
+                (records[error.index].line_number, f"{layout.schema.columns[role]}: {error}")
             )
             return [None] * len(texts)
     dates: list[dt.date | None] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,7 +77,9 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
 
 def split_records(text: str, delimiter: str) -> list[Record]:
     """CSV records with the physical line each starts on; quoted fields may span lines."""
-    physical = text.splitlines(keepends=True)
+    # Only CR, LF and CRLF end a line: str.splitlines would also split a description at a form
+    # feed, U+0085 or U+2028 and shift every later line number.
+    physical = io.StringIO(text, newline="").readlines()
     consumed: list[str] = []
 
     def lines() -> Iterator[str]:

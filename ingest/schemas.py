@@ -36,6 +36,7 @@ TOP_LEVEL_KEYS = {
     "values",
     "amount",
     "pending",
+    "skip_rows",
     "aggregator",
     "source_kind",
     "static",
@@ -80,6 +81,7 @@ class Schema:
     direction_in: frozenset[str]
     pending_column: str | None
     pending_values: frozenset[str]
+    skip_rows: tuple[tuple[str, re.Pattern], ...]  # (column name, regex searched in its cell)
     source_kind: str
     static: dict[str, str] = field(default_factory=dict)
 
@@ -173,10 +175,6 @@ def load_schema(path: Path) -> Schema:
         raise fail("columns.amount", "use either amount or debit + credit, not both")
     if "amount" not in columns and not ("debit" in columns and "credit" in columns):
         raise fail("columns.amount", "missing role (or debit + credit)")
-    if not has_header:
-        for role, column in columns.items():
-            if not re.fullmatch(r"column_[1-9][0-9]*", column):
-                raise fail(f"columns.{role}", "a file without header names columns column_N")
 
     encoding = file_options.get("encoding")
     if encoding is not None and encoding not in ENCODINGS:
@@ -223,6 +221,24 @@ def load_schema(path: Path) -> Schema:
     if pending and ("column" not in pending or "values" not in pending):
         raise fail("pending", "needs column and values")
 
+    skip_rows = document.get("skip_rows") or []
+    if not isinstance(skip_rows, list) or not all(
+        isinstance(rule, dict) and set(rule) == {"column", "matches"} for rule in skip_rows
+    ):
+        raise fail("skip_rows", "a list of {column: <name>, matches: <regex>}")
+    skip_row_rules = tuple(
+        (str(rule["column"]).strip(), regex("skip_rows.matches", rule["matches"]))
+        for rule in skip_rows
+    )
+    if not has_header:
+        named_columns = [(f"columns.{role}", column) for role, column in columns.items()]
+        named_columns += [("skip_rows.column", column) for column, _ in skip_row_rules]
+        if pending:
+            named_columns.append(("pending.column", str(pending["column"])))
+        for key, column in named_columns:
+            if not re.fullmatch(r"column_[1-9][0-9]*", column.strip()):
+                raise fail(key, "a file without header names columns column_N")
+
     aggregator = document.get("aggregator", False)
     if not isinstance(aggregator, bool):
         raise fail("aggregator", "must be true or false")
@@ -251,8 +267,9 @@ def load_schema(path: Path) -> Schema:
         negate=sign == "negate",
         direction_out=frozenset(str(v).casefold() for v in direction.get("out", [])),
         direction_in=frozenset(str(v).casefold() for v in direction.get("in", [])),
-        pending_column=pending.get("column"),
+        pending_column=str(pending["column"]).strip() if pending else None,
         pending_values=frozenset(str(v).casefold() for v in pending.get("values", [])),
+        skip_rows=skip_row_rules,
         source_kind=source_kind,
         static={key: str(value) for key, value in static.items() if value is not None},
     )

@@ -161,13 +161,11 @@ def test_outputs_are_written_with_the_review_queue(built_demo):
     assert validations["L2:L6"] == '"default,rent"'
     parquet = sorted(p.name for p in (built_demo / "output/powerbi").glob("*.parquet"))
     assert parquet == [
-        "fct_balances_daily.parquet",
-        "fct_settlements.parquet",
-        "fct_shares.parquet",
-        "fct_transactions.parquet",
-        "rpt_balance.parquet",
-        "rpt_settle_up.parquet",
-    ]
+        "dim_accounts.parquet", "dim_categories.parquet", "dim_dates.parquet",
+        "dim_members.parquet", "dim_merchants.parquet", "fct_balances_daily.parquet",
+        "fct_settlements.parquet", "fct_shares.parquet", "fct_transactions.parquet",
+        "rpt_balance.parquet", "rpt_monthly.parquet", "rpt_settle_up.parquet",
+    ]  # fmt: skip
     balance = pq.read_table(built_demo / "output/powerbi/rpt_balance.parquet").to_pylist()
     assert {row["member_id"]: str(row["net_amount"]) for row in balance} == {
         "alex": "6822.21",

@@ -48,6 +48,9 @@ final as (
         int_transactions_classified.policy,
         cast(int_transactions_classified.payer_share_pct as decimal(5, 2)) as payer_share_pct,
         int_transactions_classified.decision_source,
+        int_transactions_classified.merchant_source,
+        int_transactions_classified.review_note,
+        int_transactions_classified.reviewed_at,
         sharing_issues.sharing_issue,
         int_transactions_classified.duplicate_of_txn_id,
         int_transactions_classified.duplicate_reason,
@@ -66,7 +69,12 @@ final as (
         int_transactions_classified.file_path,
         cast(int_transactions_classified.line_number as bigint) as line_number,
         int_transactions_classified.raw_line,
-        int_transactions_classified.loaded_at
+        int_transactions_classified.loaded_at,
+        int_transactions_classified.loaded_copies,
+        case
+            when int_transactions_classified.kind = 'settlement'
+                then coalesce(int_transactions_classified.pair_out_txn_id, int_transactions_classified.txn_id)
+        end as settlement_id
     from int_transactions_classified
     cross join clean_slate
     left join sharing_issues

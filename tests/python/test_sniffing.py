@@ -1,0 +1,406 @@
+"""Reading exports as a person would (§4, §9.15–9.17): encodings, line endings, delimiters,
+title and total lines, records spanning lines, files without header, new schemas, dates.
+
+Each file is written byte for byte here, so what is being sniffed is visible in the test.
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pytest
+from test_shipped_schemas import file_counts, ingest, make_workspace, put_in_inbox
+
+from support import query
+
+CAPITAL_ONE_HEADER = "Transaction Date,Posted Date,Card No.,Description,Category,Debit,Credit\n"
+# A workspace schema that leaves the date format to be inferred from the whole column.
+BUDGET_APP_SCHEMA = """\
+id: budget_app_export
+description: Budget app export; Date, Payee, Amount; its date format is inferred.
+match:
+  headers: [Date, Payee, Amount]
+columns:
+  date: Date
+  description: Payee
+  amount: Amount
+static:
+  institution: Budget app
+"""
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    return make_workspace(tmp_path / "workspace")
+
+
+def loaded(workspace: Path) -> list[tuple]:
+    return query(
+        workspace,
+        "select line_number, transaction_date::varchar, amount_cents, description "
+        "from raw.transactions order by line_number",
+    )
+
+
+def encoding_and_delimiter(workspace: Path) -> list[tuple]:
+    return query(workspace, "select encoding, delimiter from raw.files")
+
+
+def write_workspace_schema(workspace: Path, file_name: str, text: str) -> None:
+    (workspace / "rules").mkdir(exist_ok=True)
+    (workspace / "rules" / file_name).write_text(text)
+
+
+# --- encodings -----------------------------------------------------------------------------------
+
+CAFE_EXPORT = (
+    CAPITAL_ONE_HEADER + "2026-03-02,2026-03-03,2463,Café de Flore,Dining,18.40,\n"
+    "2026-03-05,2026-03-06,2463,Prix fixe 25€ refund,Dining,,25.00\n"
+)
+CAFE_ROWS = [
+    (2, "2026-03-02", -1840, "Café de Flore"),
+    (3, "2026-03-05", 2500, "Prix fixe 25€ refund"),
+]
+
+
+@pytest.mark.parametrize(
+    ("encoded", "encoding"),
+    [
+        (codecs.BOM_UTF8 + CAFE_EXPORT.encode("utf-8"), "utf-8-sig"),
+        (codecs.BOM_UTF16_LE + CAFE_EXPORT.encode("utf-16-le"), "utf-16"),
+        (codecs.BOM_UTF16_BE + CAFE_EXPORT.encode("utf-16-be"), "utf-16"),
+        (CAFE_EXPORT.encode("cp1252"), "cp1252"),
+    ],
+    ids=["utf-8 with BOM glued to the header", "utf-16 LE", "utf-16 BE", "cp1252"],
+)
+def test_an_encoding_is_detected_and_decoded(workspace, encoded, encoding):
+    put_in_inbox(workspace, "alex", "savor.csv", encoded)
+    ingest(workspace)
+    assert loaded(workspace) == CAFE_ROWS
+    assert encoding_and_delimiter(workspace) == [(encoding, ",")]
+
+
+# --- line endings and records over several lines -------------------------------------------------
+
+
+@pytest.mark.parametrize("ending", ["\r\n", "\n", "\r"], ids=["CRLF", "LF", "CR"])
+def test_line_endings_read_alike_even_inside_a_quoted_field(workspace, ending):
+    export = (
+        CAPITAL_ONE_HEADER + '2026-03-02,2026-03-03,2463,"BLUE BOTTLE COFFEE\nOAKLAND CA",'
+        "Dining,6.75,\n"
+        "2026-03-05,2026-03-06,2463,SAFEWAY #1711,Groceries,61.20,\n"
+    ).replace("\n", ending)
+    put_in_inbox(workspace, "alex", "savor.csv", export.encode())
+    ingest(workspace)
+    assert loaded(workspace) == [
+        (2, "2026-03-02", -675, f"BLUE BOTTLE COFFEE{ending}OAKLAND CA"),
+        (4, "2026-03-05", -6120, "SAFEWAY #1711"),
+    ]
+
+
+def test_a_record_spanning_lines_is_numbered_by_its_first_line(workspace):
+    export = (
+        CAPITAL_ONE_HEADER + '2026-03-02,2026-03-03,2463,"BLUE BOTTLE COFFEE\n'
+        'OAKLAND CA",Dining,6.75,\n'
+        '2026-03-04,2026-03-05,2463,"PEET\'S\nCOFFEE\nBERKELEY CA",Dining,4.20,\n'
+        "2026-03-05,2026-03-06,2463,SAFEWAY #1711,Groceries,61.20,\n"
+    )
+    put_in_inbox(workspace, "alex", "savor.csv", export.encode())
+    ingest(workspace)
+    assert query(
+        workspace, "select line_number, raw_line from raw.transactions order by line_number"
+    ) == [
+        (2, '2026-03-02,2026-03-03,2463,"BLUE BOTTLE COFFEE\nOAKLAND CA",Dining,6.75,'),
+        (4, '2026-03-04,2026-03-05,2463,"PEET\'S\nCOFFEE\nBERKELEY CA",Dining,4.20,'),
+        (7, "2026-03-05,2026-03-06,2463,SAFEWAY #1711,Groceries,61.20,"),
+    ]
+
+
+def test_only_cr_and_lf_end_a_line(workspace):
+    # A form feed or a Unicode line separator inside a cell is text, not a new record.
+    export = (
+        CAPITAL_ONE_HEADER + "2026-03-02,2026-03-03,2463,BLUE BOTTLE\u2028COFFEE,Dining,6.75,\n"
+        "2026-03-04,2026-03-05,2463,PEETS\x0cCOFFEE,Dining,4.20,\n"
+        "2026-03-05,2026-03-06,2463,SAFEWAY #1711,Groceries,61.20,\n"
+    )
+    put_in_inbox(workspace, "alex", "savor.csv", export.encode())
+    ingest(workspace)
+    assert loaded(workspace) == [
+        (2, "2026-03-02", -675, "BLUE BOTTLE\u2028COFFEE"),
+        (3, "2026-03-04", -420, "PEETS\x0cCOFFEE"),
+        (4, "2026-03-05", -6120, "SAFEWAY #1711"),
+    ]
+
+
+# --- delimiters ----------------------------------------------------------------------------------
+
+
+def test_a_tab_separated_export_is_read_with_commas_inside_cells(workspace):
+    export = (
+        "Transaction Date\tPosted Date\tCard No.\tDescription\tCategory\tDebit\tCredit\n"
+        "2026-03-05\t2026-03-06\t2463\tBEST BUY, INC.\tMerchandise\t1,204.18\t\n"
+        "2026-03-09\t2026-03-10\t2463\tBEST BUY, INC.\tMerchandise\t\t12.40\n"
+    )
+    put_in_inbox(workspace, "alex", "savor.tsv", export.encode())
+    ingest(workspace)
+    assert loaded(workspace) == [
+        (2, "2026-03-05", -120418, "BEST BUY, INC."),
+        (3, "2026-03-09", 1240, "BEST BUY, INC."),
+    ]
+    assert encoding_and_delimiter(workspace) == [("utf-8", "\t")]
+
+
+def test_a_semicolon_export_with_decimal_commas_reads_with_its_workspace_schema(workspace):
+    write_workspace_schema(
+        workspace,
+        "sparkasse_giro.yaml",
+        """\
+id: sparkasse_giro
+description: Sparkasse current account (CSV-CAMT); semicolons, decimal commas, day first.
+match:
+  headers: [Buchungstag, Valutadatum, Verwendungszweck, Betrag, Waehrung]
+columns:
+  date: Buchungstag
+  posted_date: Valutadatum
+  description: Verwendungszweck
+  amount: Betrag
+values:
+  date_format: '%d.%m.%Y'
+  decimal: ','
+static:
+  institution: Sparkasse
+""",
+    )
+    export = (
+        "Buchungstag;Valutadatum;Buchungstext;Verwendungszweck;Betrag;Waehrung\n"
+        "03.08.2026;03.08.2026;KARTENZAHLUNG;REWE SAGT DANKE;-23,45;EUR\n"
+        "05.08.2026;05.08.2026;GUTSCHRIFT;GEHALT AUGUST;2.480,00;EUR\n"
+        "12.08.2026;13.08.2026;GUTSCHRIFT;RUECKERSTATTUNG MEDIAMARKT;19,99;EUR\n"
+    )
+    put_in_inbox(workspace, "sam", "umsaetze.csv", export.encode())
+    ingest(workspace)
+    assert loaded(workspace) == [
+        (2, "2026-08-03", -2345, "REWE SAGT DANKE"),
+        (3, "2026-08-05", 248000, "GEHALT AUGUST"),
+        (4, "2026-08-12", 1999, "RUECKERSTATTUNG MEDIAMARKT"),
+    ]
+    assert encoding_and_delimiter(workspace) == [("utf-8", ";")]
+    assert file_counts(workspace) == [("sparkasse_giro", 3, 3, 0, "{}")]
+
+
+# --- preamble, totals, no header -----------------------------------------------------------------
+
+
+def test_title_lines_before_the_header_and_a_total_after_the_data_are_left_out(workspace):
+    write_workspace_schema(
+        workspace,
+        "corner_credit_union.yaml",
+        """\
+id: corner_credit_union
+description: Corner Credit Union activity; title lines first and a Total line at the end.
+match:
+  headers: [Date, Payee, Amount, Memo]
+file:
+  skip_lines: ['^Total,']
+columns:
+  date: Date
+  description: Payee
+  amount: Amount
+  note: Memo
+values:
+  date_format: '%m/%d/%Y'
+static:
+  institution: Corner Credit Union
+""",
+    )
+    export = (
+        "Corner Credit Union\n"
+        "Account activity for ****4410, 03/01/2026 - 03/31/2026\n"
+        "\n"
+        "Date,Payee,Amount,Memo\n"
+        "03/02/2026,BLUE BOTTLE COFFEE,-4.50,\n"
+        '03/06/2026,GLOBEX PAYROLL,"2,850.00",direct deposit\n'
+        "03/09/2026,SAFEWAY,-61.20,\n"
+        'Total,,"2,784.30",\n'
+    )
+    put_in_inbox(workspace, "alex", "corner.csv", export.encode())
+    ingest(workspace)
+    assert loaded(workspace) == [
+        (5, "2026-03-02", -450, "BLUE BOTTLE COFFEE"),
+        (6, "2026-03-06", 285000, "GLOBEX PAYROLL"),
+        (7, "2026-03-09", -6120, "SAFEWAY"),
+    ]
+    assert file_counts(workspace) == [("corner_credit_union", 4, 3, 1, '{"skip_lines": 1}')]
+
+
+def test_a_file_without_header_is_read_by_position_with_its_delimiter_sniffed(workspace):
+    write_workspace_schema(
+        workspace,
+        "pocket_ledger_app.yaml",
+        """\
+id: pocket_ledger_app
+description: Pocket Ledger phone app export; no header row; date, signed amount, payee.
+match:
+  filename: '^pocket_ledger_.*[.]txt$'
+file:
+  header: false
+columns:
+  date: column_1
+  amount: column_2
+  description: column_3
+values:
+  date_format: '%Y-%m-%d'
+static:
+  institution: Pocket Ledger
+""",
+    )
+    # Commas inside the payees make the tab the only delimiter giving regular columns.
+    export = (
+        "2026-03-02\t-4.50\tBLUE BOTTLE, OAKLAND\n"
+        "2026-03-04\t-12.00\tCINEMA\n"
+        "2026-03-07\t12.00\tREFUND, CINEMA\n"
+    )
+    put_in_inbox(workspace, "sam", "pocket_ledger_march.txt", export.encode())
+    ingest(workspace)
+    assert loaded(workspace) == [
+        (1, "2026-03-02", -450, "BLUE BOTTLE, OAKLAND"),
+        (2, "2026-03-04", -1200, "CINEMA"),
+        (3, "2026-03-07", 1200, "REFUND, CINEMA"),
+    ]
+    assert encoding_and_delimiter(workspace) == [("utf-8", "\t")]
+    assert file_counts(workspace) == [("pocket_ledger_app", 3, 3, 0, "{}")]
+
+
+def test_an_export_with_no_transactions_loads_as_an_empty_file(workspace):
+    # No dates to infer a format from is not an error: there is nothing to read.
+    write_workspace_schema(workspace, "budget_app_export.yaml", BUDGET_APP_SCHEMA)
+    put_in_inbox(workspace, "alex", "budget_quiet_month.csv", b"Date,Payee,Amount\n")
+    output = ingest(workspace)
+    assert "1 loaded, 0 rejected, 0 unchanged" in output
+    assert file_counts(workspace) == [("budget_app_export", 0, 0, 0, "{}")]
+
+
+# --- a layout the project has never seen ---------------------------------------------------------
+
+
+def test_a_new_yaml_schema_in_the_workspace_loads_a_new_layout_exactly(workspace):
+    write_workspace_schema(
+        workspace,
+        "lakeside_credit_union.yaml",
+        """\
+id: lakeside_credit_union
+description: >
+  Lakeside Credit Union share-draft history: two title lines, pipe-separated, Withdrawal and
+  Deposit columns with ' as thousands separator, a Totals line at the end.
+match:
+  headers: [Posted, Effective, Memo, Withdrawal, Deposit, Balance, Trace]
+  filename: '(?i)lakeside'
+file:
+  delimiter: '|'
+  footer_lines: 1
+columns:
+  date: Effective
+  posted_date: Posted
+  description: Memo
+  debit: Withdrawal
+  credit: Deposit
+  balance: Balance
+  reference: Trace
+values:
+  date_format: '%Y/%m/%d'
+  thousands: "'"
+static:
+  account: Share Draft 4410
+  institution: Lakeside Credit Union
+""",
+    )
+    export = (
+        "Lakeside Credit Union - account history\n"
+        "Member A. Rivera | Share Draft ****4410\n"
+        "Posted|Effective|Memo|Withdrawal|Deposit|Balance|Trace\n"
+        "2026/03/02|2026/03/01|POS BLUE BOTTLE COFFEE|4.50||1'245.50|T0001\n"
+        "2026/03/03|2026/03/03|ACH GLOBEX PAYROLL||2'850.00|4'095.50|T0002\n"
+        "2026/03/05|2026/03/04|POS SAFEWAY RETURN||12.40|4'107.90|T0003\n"
+        "2026/03/10|2026/03/10|CARD PAYMENT CAPITAL ONE|1'250.00||2'857.90|T0004\n"
+        "Totals|||1'254.50|2'862.40||\n"
+    )
+    put_in_inbox(workspace, "alex", "Lakeside_history_2026-03.csv", export.encode())
+    ingest(workspace)
+    assert query(
+        workspace,
+        "select line_number, transaction_date::varchar, posted_date::varchar, amount_cents, "
+        "owner_member_id, account_text, account_last4, description, balance_cents, reference, "
+        "institution from raw.transactions order by line_number",
+    ) == [
+        (4, "2026-03-01", "2026-03-02", -450, "alex", "Share Draft 4410", "4410",
+         "POS BLUE BOTTLE COFFEE", 124550, "T0001", "Lakeside Credit Union"),
+        (5, "2026-03-03", "2026-03-03", 285000, "alex", "Share Draft 4410", "4410",
+         "ACH GLOBEX PAYROLL", 409550, "T0002", "Lakeside Credit Union"),
+        (6, "2026-03-04", "2026-03-05", 1240, "alex", "Share Draft 4410", "4410",
+         "POS SAFEWAY RETURN", 410790, "T0003", "Lakeside Credit Union"),
+        (7, "2026-03-10", "2026-03-10", -125000, "alex", "Share Draft 4410", "4410",
+         "CARD PAYMENT CAPITAL ONE", 285790, "T0004", "Lakeside Credit Union"),
+    ]  # fmt: skip
+    assert encoding_and_delimiter(workspace) == [("utf-8", "|")]
+    assert file_counts(workspace) == [("lakeside_credit_union", 5, 4, 1, '{"footer_lines": 1}')]
+
+
+def test_a_row_condition_on_a_column_the_file_lacks_rejects_the_file(workspace):
+    # Otherwise a misspelt pending or skip_rows column would silently never drop a row.
+    write_workspace_schema(
+        workspace,
+        "budget_app_export.yaml",
+        BUDGET_APP_SCHEMA
+        + "pending: {column: State, values: [Pending]}\n"
+        + "skip_rows:\n  - {column: Hidden, matches: '.'}\n",
+    )
+    put_in_inbox(
+        workspace, "alex", "budget.csv", b"Date,Payee,Amount,Status\n2026-03-02,CINEMA,-12.00,\n"
+    )
+    output = ingest(workspace)
+    assert "  csv_inbox/alex/budget.csv:1: columns not in the file: Hidden, State" in output
+
+
+# --- dates ---------------------------------------------------------------------------------------
+
+
+def test_a_date_column_that_reads_both_ways_rejects_the_file_naming_the_ambiguity(workspace):
+    write_workspace_schema(workspace, "budget_app_export.yaml", BUDGET_APP_SCHEMA)
+    export = (
+        "Budget app export\n"
+        "Date,Payee,Amount\n"
+        "03/04/2026,BLUE BOTTLE,-4.50\n"
+        "04/05/2026,BLUE BOTTLE,-4.50\n"
+        "12/01/2026,BLUE BOTTLE,-4.50\n"
+    )
+    put_in_inbox(workspace, "alex", "budget.csv", export.encode())
+    output = ingest(workspace)
+    # Named on the line of the first value that reads both ways, not on the title line.
+    reason = (
+        "Date: ambiguous day/month order: '03/04/2026' reads as 2026-03-04 with %m/%d/%Y "
+        "and 2026-04-03 with %d/%m/%Y; set values.date_format"
+    )
+    assert "rejected csv_inbox/alex/budget.csv: 1 bad line (schema budget_app_export)" in output
+    assert f"  csv_inbox/alex/budget.csv:3: {reason}" in output
+    assert query(workspace, "select line_number, reason from raw.file_issues") == [(3, reason)]
+    assert query(workspace, "select count(*) from raw.transactions") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        (["03/04/2026", "03/14/2026"], ["2026-03-04", "2026-03-14"]),
+        (["03/04/2026", "14/04/2026"], ["2026-04-03", "2026-04-14"]),
+    ],
+    ids=["month first", "day first"],
+)
+def test_one_day_above_12_settles_the_order_of_the_whole_column(workspace, dates, expected):
+    write_workspace_schema(workspace, "budget_app_export.yaml", BUDGET_APP_SCHEMA)
+    export = "Date,Payee,Amount\n" + "".join(f"{date},BLUE BOTTLE,-4.50\n" for date in dates)
+    put_in_inbox(workspace, "alex", "budget.csv", export.encode())
+    ingest(workspace)
+    assert loaded(workspace) == [
+        (2, expected[0], -450, "BLUE BOTTLE"),
+        (3, expected[1], -450, "BLUE BOTTLE"),
+    ]
