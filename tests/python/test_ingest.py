@@ -4,33 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from support import invoke
+from support import invoke, make_workspace, query
 
 CAPITAL_ONE_HEADER = "Transaction Date,Posted Date,Card No.,Description,Category,Debit,Credit\n"
 
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    (tmp_path / "household").mkdir()
-    (tmp_path / "household/members.csv").write_text(
-        "member_id,display_name,aliases\nalex,Alex,alex\nsam,Sam,sam\n"
-    )
-    (tmp_path / "household/split_policies.csv").write_text(
-        "policy,member_id,weight,effective_from\ndefault,alex,1,\ndefault,sam,1,\n"
-    )
-    (tmp_path / "csv_inbox/alex").mkdir(parents=True)
-    return tmp_path
-
-
-def rows(workspace: Path, sql: str) -> list[tuple]:
-    connection = duckdb.connect(str(workspace / "warehouse/balance.duckdb"), read_only=True)
-    try:
-        return connection.execute(sql).fetchall()
-    finally:
-        connection.close()
+    workspace = make_workspace(tmp_path)
+    (workspace / "csv_inbox/alex").mkdir(parents=True)
+    return workspace
 
 
 def test_a_bad_line_rejects_its_file_and_the_rest_loads(workspace):
@@ -53,10 +38,10 @@ def test_a_bad_line_rejects_its_file_and_the_rest_loads(workspace):
     )
     assert "  csv_inbox/alex/card_bad.csv:3: amount 'abc' is not a number" in result.output
     assert "  csv_inbox/alex/card_bad.csv:4: both debit and credit are filled" in result.output
-    assert rows(workspace, "select file_path, count(*) from raw.transactions group by 1") == [
+    assert query(workspace, "select file_path, count(*) from raw.transactions group by 1") == [
         ("csv_inbox/alex/card_good.csv", 1)
     ]
-    assert rows(workspace, "select line_number, reason from raw.file_issues order by 1") == [
+    assert query(workspace, "select line_number, reason from raw.file_issues order by 1") == [
         (3, "amount 'abc' is not a number"),
         (4, "both debit and credit are filled"),
     ]
@@ -84,7 +69,7 @@ def test_an_overlapping_download_adds_only_new_transactions(workspace):
     result = invoke("ingest", "--workspace", str(workspace))
 
     assert result.exit_code == 0, result.output
-    assert rows(workspace, "select count(*), count(distinct txn_id) from raw.transactions") == [
+    assert query(workspace, "select count(*), count(distinct txn_id) from raw.transactions") == [
         (7, 4)
     ]  # 3 + 4 rows read; the two identical coffees stay two transactions
 

@@ -10,9 +10,8 @@ import codecs
 from pathlib import Path
 
 import pytest
-from test_shipped_schemas import file_counts, ingest, make_workspace, put_in_inbox
 
-from support import query
+from support import file_counts, ingest, make_workspace, put_in_inbox, query
 
 CAPITAL_ONE_HEADER = "Transaction Date,Posted Date,Card No.,Description,Category,Debit,Credit\n"
 # A workspace schema that leaves the date format to be inferred from the whole column.
