@@ -11,6 +11,7 @@ import click
 
 from balance import operations, pipeline
 from balance.workspace import DEMO_WORKSPACE, resolve_workspace
+from ingest.doctor import format_diagnosis
 from ingest.warehouse import WarehouseLocked
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -192,6 +193,24 @@ def explain(workspace, txn_id):
       balance explain 60dc3dc0e4b3
     """
     click.echo(pipeline.explain(workspace, txn_id))
+
+
+@cli.command()
+@workspace_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def doctor(workspace, file):
+    """Explain how FILE reads: encoding, delimiter, header, each schema's verdict, first rows.
+
+    Exits 0 when the file would load, 1 when it would be rejected (the reason is shown).
+
+    \b
+    Example:
+      balance doctor csv_inbox/alex/chase_2026-11.csv
+    """
+    diagnosis = pipeline.doctor(workspace, Path(file))
+    click.echo(format_diagnosis(diagnosis))
+    if not diagnosis.is_loadable:
+        raise Failure("this file would be rejected (see the verdict above)")
 
 
 @cli.command()

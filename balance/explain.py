@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
+from balance.money import dollars, signed_dollars
 from exports.masking import mask_digit_runs
 
 MERCHANT_SOURCES = {
@@ -16,15 +15,6 @@ MERCHANT_SOURCES = {
 
 class UnknownTransaction(LookupError):
     pass
-
-
-def dollars(cents: int) -> str:
-    sign = "−" if cents < 0 else ""
-    return f"{sign}{Decimal(abs(cents)) / 100:,.2f}"
-
-
-def signed_dollars(cents: int) -> str:
-    return ("+" if cents > 0 else "") + dollars(cents)
 
 
 def resolve_txn_id(connection, prefix: str) -> str:

@@ -17,6 +17,7 @@ from exports.powerbi import export_parquet
 from exports.review import ReviewImport, import_review_answers, workbook_answers_fingerprint
 from exports.summary import read_balance_summary
 from exports.workbook import export_workbook
+from ingest.doctor import Diagnosis, diagnose
 from ingest.household import HouseholdError
 from ingest.inbox import IngestReport, format_report, inbox_files, ingest_workspace, print_progress
 from ingest.schemas import SchemaError
@@ -176,6 +177,13 @@ def run(workspace: Workspace, echo: Echo = _quiet, force: bool = False) -> RunOu
     _remember(workspace, fingerprint=fingerprint, last_run=utc_now().isoformat() + "Z")
     summary = _last_run(workspace)
     return RunOutcome(summary["statement"], quarantined)
+
+
+def doctor(workspace: Workspace, path: Path) -> Diagnosis:
+    try:
+        return diagnose(workspace, path)
+    except SchemaError as error:
+        raise PipelineError(str(error)) from None
 
 
 def explain(workspace: Workspace, txn_id: str) -> str:

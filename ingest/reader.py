@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,8 @@ from ingest.schemas import Schema, SchemaSet, normalize_header
 
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_RECORDS = 60
+HEAD_LINES = 4 * HEADER_SEARCH_RECORDS  # room for quoted fields that span lines
+LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 class IdentifyError(ValueError):
@@ -90,12 +93,29 @@ def split_records(text: str, delimiter: str) -> list[Record]:
     reader = csv.reader(lines(), delimiter=delimiter)
     records: list[Record] = []
     next_line = 1
-    for cells in reader:
-        raw = "".join(consumed).rstrip("\r\n")
-        consumed.clear()
-        records.append(Record(next_line, raw, cells))
-        next_line = reader.line_num + 1
+    try:
+        for cells in reader:
+            raw = "".join(consumed).rstrip("\r\n")
+            consumed.clear()
+            records.append(Record(next_line, raw, cells))
+            next_line = reader.line_num + 1
+    except csv.Error as error:
+        raise IdentifyError(
+            f"line {next_line}: the record cannot be split into fields ({error}); "
+            "is a quote left open?"
+        ) from None
     return records
+
+
+def head_lines(text: str, line_count: int) -> str:
+    """The first physical lines of a text: enough to find the header without parsing it all."""
+    end = 0
+    for _ in range(line_count):
+        match = LINE_END.search(text, end)
+        if match is None:
+            return text
+        end = match.end()
+    return text[:end]
 
 
 def _matching_schemas(
@@ -161,14 +181,23 @@ def _closest_schema_reason(
     return f"no schema matches; closest is {schema.id} ({detail})"
 
 
+def split_head(head: str, delimiter: str) -> list[Record]:
+    """Records of the head under one candidate delimiter; none when it cannot split them."""
+    try:
+        return split_records(head, delimiter)
+    except IdentifyError:
+        return []
+
+
 def identify(path: Path, data: bytes, schemas: SchemaSet) -> Layout:
     """Find the one schema, delimiter and header line of a file (raises IdentifyError)."""
     text, encoding = decode(data)
     file_name = path.name
-    records_by_delimiter = {d: split_records(text, d) for d in DELIMITERS}
+    head = head_lines(text, HEAD_LINES)
+    heads_by_delimiter = {d: split_head(head, d) for d in DELIMITERS}
     for tier in schemas.tiers:
         found: list[tuple[int, str, list[Schema]]] = []
-        for delimiter, records in records_by_delimiter.items():
+        for delimiter, records in heads_by_delimiter.items():
             for index, record in enumerate(records[:HEADER_SEARCH_RECORDS]):
                 if record.is_blank:
                     continue
@@ -181,34 +210,22 @@ def identify(path: Path, data: bytes, schemas: SchemaSet) -> Layout:
         if found:
             # The earliest header line wins; the same line under two delimiters is one verdict.
             index, delimiter, matches = min(found, key=lambda item: item[0])
-            schema = _pick_winner(matches, file_name)
-            return _with_declared_encoding(
-                schema, data, text, encoding, delimiter, index, records_by_delimiter[delimiter]
-            )
+            return _layout(_pick_winner(matches, file_name), data, text, encoding, delimiter, index)
         headerless = [s for s in tier if not s.has_header and s.matches_filename(file_name)]
         if headerless:
             schema = _pick_winner(headerless, file_name)
-            delimiter = schema.delimiter or _most_regular_delimiter(records_by_delimiter)
-            return _with_declared_encoding(
-                schema, data, text, encoding, delimiter, None, records_by_delimiter[delimiter]
-            )
-    raise IdentifyError(_closest_schema_reason(records_by_delimiter, schemas, file_name))
+            delimiter = schema.delimiter or _most_regular_delimiter(heads_by_delimiter)
+            return _layout(schema, data, text, encoding, delimiter, None)
+    raise IdentifyError(_closest_schema_reason(heads_by_delimiter, schemas, file_name))
 
 
-def _with_declared_encoding(
-    schema: Schema,
-    data: bytes,
-    text: str,
-    encoding: str,
-    delimiter: str,
-    header_index: int | None,
-    records: list[Record],
+def _layout(
+    schema: Schema, data: bytes, text: str, encoding: str, delimiter: str, header_index: int | None
 ) -> Layout:
-    """Re-read the file when its schema declares an encoding other than the detected one."""
+    """The whole file split once, re-read first when its schema declares another encoding."""
     if schema.encoding and schema.encoding.replace("-sig", "") != encoding.replace("-sig", ""):
         text, encoding = decode(data, schema.encoding)
-        records = split_records(text, delimiter)
-    return Layout(schema, encoding, delimiter, header_index, records)
+    return Layout(schema, encoding, delimiter, header_index, split_records(text, delimiter))
 
 
 def _most_regular_delimiter(records_by_delimiter: dict[str, list[Record]]) -> str:

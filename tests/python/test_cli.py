@@ -26,7 +26,7 @@ COMMANDS = all_commands(cli)
 
 def test_the_commands_of_the_brief_exist():
     assert sorted(" ".join(c) for c in COMMANDS) == [
-        "archive", "backup", "build", "demo", "explain", "export", "forget", "ingest",
+        "archive", "backup", "build", "demo", "doctor", "explain", "export", "forget", "ingest",
         "restore", "review import", "run", "status",
     ]  # fmt: skip
 

@@ -102,3 +102,20 @@ def test_invalid_household_configuration_is_an_error_naming_file_and_row(workspa
         "household/sharing_rules.csv:3: sharing: 'sometimes' is not one of "
         "shared, personal, split, settlement, transfer, ignore"
     )
+
+
+def test_a_quote_left_open_rejects_only_its_file(workspace):
+    rows = "".join(f"2026-03-01,2026-03-02,2463,CAFE {n},Dining,4.50,\n" for n in range(3000))
+    (workspace / "csv_inbox/alex/card_good.csv").write_text(CAPITAL_ONE_HEADER + rows)
+    (workspace / "csv_inbox/alex/card_open_quote.csv").write_text(
+        CAPITAL_ONE_HEADER + '2026-03-01,2026-03-02,2463,"CAFE,Dining,4.50,\n' + rows
+    )
+
+    result = invoke("ingest", "--workspace", str(workspace))
+
+    assert result.exit_code == 0, result.output
+    assert (
+        "rejected csv_inbox/alex/card_open_quote.csv: line 2: the record cannot be split into "
+        "fields (field larger than field limit (131072)); is a quote left open?"
+    ) in result.output
+    assert query(workspace, "select count(*) from raw.transactions") == [(3000,)]
