@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,12 +103,28 @@ def normalize_header(cell: str) -> str:
     return cell.replace("\ufeff", "").strip().casefold()
 
 
-def load_schema(path: Path) -> Schema:
-    where = path.as_posix()
+def _is_date_format(date_format: object) -> bool:
+    """A strptime format that reads back a date it wrote (rejects typos such as %Q or %)."""
+    if not isinstance(date_format, str) or "%" not in date_format:
+        return False
+    sample = dt.date(2024, 1, 31)
+    try:
+        dt.datetime.strptime(sample.strftime(date_format), date_format)
+    except ValueError:
+        return False
+    return True
+
+
+def load_schema(path: Path, shown_path: str | None = None) -> Schema:
+    """One schema file; errors name it as shown_path (workspace-relative, §9.17)."""
+    where = shown_path or path.as_posix()
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        raise SchemaError(f"{where}: not valid YAML ({error.__class__.__name__})") from error
+        mark = getattr(error, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or error.__class__.__name__
+        raise SchemaError(f"{where}: not valid YAML{line} ({problem})") from None
     if not isinstance(document, dict):
         raise SchemaError(f"{where}: a schema is a mapping of keys")
 
@@ -198,7 +215,7 @@ def load_schema(path: Path) -> Schema:
     if isinstance(date_formats, str):
         date_formats = [date_formats]
     for date_format in date_formats:
-        if not isinstance(date_format, str) or "%" not in date_format:
+        if not _is_date_format(date_format):
             raise fail("values.date_format", f"invalid date format {date_format!r}")
     decimal = values.get("decimal", ".")
     if decimal not in {".", ","}:
@@ -294,7 +311,11 @@ def load_schemas(workspace_rules: Path, shipped_rules: Path) -> SchemaSet:
     def load_dir(directory: Path) -> list[Schema]:
         if not directory.is_dir():
             return []
-        return [load_schema(p) for p in sorted(directory.glob("*.yaml"))]
+        # Named from the folder above rules/: the workspace, or this project for shipped ones.
+        return [
+            load_schema(p, p.relative_to(directory.parent).as_posix())
+            for p in sorted(directory.glob("*.yaml"))
+        ]
 
     same_dir = workspace_rules.resolve() == shipped_rules.resolve()
     workspace = [] if same_dir else load_dir(workspace_rules)
