@@ -17,6 +17,7 @@ class BuildResult:
     succeeded: bool
     failures: list[str]  # "test_name: message" for each failed or errored node
     output: str
+    statuses: dict[str, str]  # node name -> success, pass, fail, error, warn, skipped
 
     @property
     def summary(self) -> str:
@@ -44,14 +45,15 @@ def dbt_target_dir(workspace: Workspace) -> Path:
     return workspace.logs / "dbt"
 
 
-def run_dbt_build(workspace: Workspace, extra_args: list[str] = ()) -> BuildResult:
+def run_dbt(workspace: Workspace, subcommand: str = "build", extra_args=()) -> BuildResult:
+    """`dbt build` (or `dbt test`, …) on the workspace's warehouse, in a child process."""
     target = dbt_target_dir(workspace)
     target.mkdir(parents=True, exist_ok=True)
     run_results = target / "target" / "run_results.json"
     run_results.unlink(missing_ok=True)  # never read a previous build's verdict
     command = [
         str(Path(sys.executable).with_name("dbt")),
-        "build",
+        subcommand,
         "--project-dir",
         str(PROJECT_ROOT),
         "--profiles-dir",
@@ -70,22 +72,24 @@ def run_dbt_build(workspace: Workspace, extra_args: list[str] = ()) -> BuildResu
         text=True,
         check=False,
     )
-    failures = _failed_nodes(run_results)
+    statuses, failures = _read_results(run_results)
     succeeded = completed.returncode == 0
     if not succeeded and not failures:
         lines = [line for line in completed.stdout.splitlines() if "error" in line.lower()]
         failures = lines[-3:] or [f"dbt exited with code {completed.returncode}"]
-    return BuildResult(succeeded, failures, completed.stdout + completed.stderr)
+    return BuildResult(succeeded, failures, completed.stdout + completed.stderr, statuses)
 
 
-def _failed_nodes(run_results: Path) -> list[str]:
+def _read_results(run_results: Path) -> tuple[dict[str, str], list[str]]:
+    """Each node's status, and "name: first line of message" for the failed or errored ones."""
     if not run_results.exists():
-        return []
-    results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
-    failed = []
-    for result in results:
+        return {}, []
+    statuses: dict[str, str] = {}
+    failures: list[str] = []
+    for result in json.loads(run_results.read_text(encoding="utf-8"))["results"]:
+        name = result["unique_id"].split(".")[-1]
+        statuses[name] = result["status"]
         if result["status"] in {"fail", "error"}:
-            name = result["unique_id"].split(".")[-1] if "." in result["unique_id"] else ""
-            message = (result.get("message") or "").splitlines()[0] if result.get("message") else ""
-            failed.append(f"{name}: {message}" if message else name)
-    return failed
+            message = (result.get("message") or "").strip().splitlines()
+            failures.append(f"{name}: {message[0]}" if message else name)
+    return statuses, failures

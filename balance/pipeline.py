@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
-from balance.dbt import run_dbt_build
+from balance.dbt import run_dbt
 from balance.explain import UnknownTransaction, explain_transaction
 from balance.workspace import PROJECT_ROOT, Workspace, make_private_dir
 from exports.files import write_private_text
@@ -59,7 +59,7 @@ def ingest(workspace: Workspace, echo: Echo = _quiet) -> IngestReport:
 
 
 def build(workspace: Workspace, echo: Echo = _quiet) -> None:
-    result = run_dbt_build(workspace)
+    result = run_dbt(workspace, "build")
     _remember(
         workspace,
         build={

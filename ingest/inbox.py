@@ -207,8 +207,12 @@ def format_report(report: IngestReport) -> str:
 
 
 def print_progress(number: int, total: int, shown_path: str) -> None:
-    """One status line rewritten in place on a terminal; silent when output is piped."""
-    if sys.stderr.isatty() and total > 1:
-        end = "\n" if number == total else ""
-        sys.stderr.write(f"\r\033[K[{number}/{total}] {shown_path}{end}")
-        sys.stderr.flush()
+    """A progress bar rewritten in place on a terminal; silent when output is piped."""
+    if not sys.stderr.isatty() or total < 2:
+        return
+    width = 24
+    filled = width * number // total
+    bar = "█" * filled + "░" * (width - filled)
+    end = "\n" if number == total else ""
+    sys.stderr.write(f"\r\033[K{bar} {number}/{total} {shown_path}{end}")
+    sys.stderr.flush()

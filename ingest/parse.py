@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from ingest.household import Household
 from ingest.reader import Layout, Record
-from ingest.schemas import normalize_header
+from ingest.schemas import JOINED_CELL_SEPARATOR, normalize_header
 from ingest.values import BadValue, infer_date_format, parse_amount_cents, parse_dates
 
 DIGITS = re.compile(r"\d")
@@ -80,18 +80,15 @@ class _Columns:
         condition_columns = [column for column, _ in schema.skip_rows]
         if schema.pending_column:
             condition_columns.append(schema.pending_column)
-        self.index = {role: self._position(column) for role, column in schema.columns.items()}
-        self.missing = sorted(
-            {
-                column
-                for column in [*schema.columns.values(), *condition_columns]
-                if self._position(column) is None
-            }
-        )
+        self.index = {
+            role: [self._position(column) for column in names]
+            for role, names in schema.columns.items()
+        }
+        read = [*(name for names in schema.columns.values() for name in names), *condition_columns]
+        self.missing = sorted({column for column in read if self._position(column) is None})
         if schema.has_header:
             self.width = len(layout.header_cells)
         else:
-            read = [*schema.columns.values(), *condition_columns]
             self.width = max(self._position(column) for column in read) + 1
 
     def _position(self, column: str) -> int | None:
@@ -105,7 +102,9 @@ class _Columns:
         return record.cells[index].strip()
 
     def get(self, record: Record, role: str) -> str:
-        return self._cell(record, self.index.get(role))
+        """The role's cell, or the non-empty cells of its columns joined."""
+        cells = [self._cell(record, index) for index in self.index.get(role, [None])]
+        return JOINED_CELL_SEPARATOR.join(cell for cell in cells if cell)
 
     def named(self, record: Record, column: str) -> str:
         return self._cell(record, self._position(column))
@@ -226,7 +225,10 @@ def _dates(
         except BadValue as error:
             # infer_date_format names the value that is ambiguous or unreadable by its position.
             parsed.issues.append(
-                (records[error.index].line_number, f"{layout.schema.columns[role]}: {error}")
+                (
+                    records[error.index].line_number,
+                    f"{'+'.join(layout.schema.columns[role])}: {error}",
+                )
             )
             return [None] * len(texts)
     dates: list[dt.date | None] = []

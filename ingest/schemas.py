@@ -50,6 +50,9 @@ SECTION_KEYS = {
     "pending": {"column", "values"},
     "static": {"member", "account", "institution", "description", "sharing", "policy"},
 }
+# Text roles whose value may come from several columns, joined (e.g. Venmo: Note, From, To).
+JOINABLE_ROLES = {"description", "note", "reference"}
+JOINED_CELL_SEPARATOR = " · "
 ENCODINGS = {"utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"}
 SOURCE_KINDS = ("direct", "payment_app", "aggregator")
 STATIC_SHARING = {"shared", "personal", "split", "settlement", "transfer", "ignore"}
@@ -73,7 +76,7 @@ class Schema:
     header_line: re.Pattern | None
     skip_lines: tuple[re.Pattern, ...]
     footer_lines: int
-    columns: dict[str, str]
+    columns: dict[str, tuple[str, ...]]  # role -> its column(s); text roles may join several
     date_formats: tuple[str, ...]
     decimal: str
     thousands: str
@@ -181,8 +184,10 @@ def load_schema(path: Path, shown_path: str | None = None) -> Schema:
     for role, column in columns.items():
         if role not in ROLES:
             raise fail(f"columns.{role}", "unknown role")
-        if not isinstance(column, str) or not column.strip():
-            raise fail(f"columns.{role}", "must name a column")
+        names = column if isinstance(column, list) and role in JOINABLE_ROLES else [column]
+        if not names or not all(isinstance(name, str) and name.strip() for name in names):
+            joinable = " (or a list of columns)" if role in JOINABLE_ROLES else ""
+            raise fail(f"columns.{role}", f"must name a column{joinable}")
     if "date" not in columns:
         raise fail("columns.date", "missing role")
     if "description" not in columns and not (static or {}).get("description"):
@@ -248,7 +253,11 @@ def load_schema(path: Path, shown_path: str | None = None) -> Schema:
         for rule in skip_rows
     )
     if not has_header:
-        named_columns = [(f"columns.{role}", column) for role, column in columns.items()]
+        named_columns = [
+            (f"columns.{role}", name)
+            for role, column in columns.items()
+            for name in (column if isinstance(column, list) else [column])
+        ]
         named_columns += [("skip_rows.column", column) for column, _ in skip_row_rules]
         if pending:
             named_columns.append(("pending.column", str(pending["column"])))
@@ -277,7 +286,10 @@ def load_schema(path: Path, shown_path: str | None = None) -> Schema:
         header_line=header_line,
         skip_lines=tuple(regex("file.skip_lines", p) for p in skip_lines),
         footer_lines=footer_lines,
-        columns={role: column.strip() for role, column in columns.items()},
+        columns={
+            role: tuple(name.strip() for name in (column if isinstance(column, list) else [column]))
+            for role, column in columns.items()
+        },
         date_formats=tuple(date_formats),
         decimal=decimal,
         thousands=thousands,

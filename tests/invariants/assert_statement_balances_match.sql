@@ -14,7 +14,7 @@ final as (
         stated_balance_cents,
         computed_balance_cents
     from int_statement_balances_checked
-    where not is_matching
+    where stated_balance_cents <> computed_balance_cents
 )
 
 select * from final

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+
 from balance.workspace import PROJECT_ROOT
 
 from support import copy_demo_sources, invoke, net_cents, query
@@ -154,3 +156,28 @@ def test_a_warehouse_held_by_another_program_is_a_one_line_error(demo_copy):
         f"balance: the warehouse {warehouse} is locked by another program "
         "(close the DuckDB shell or the other balance run, then try again)\n"
     )
+
+
+def test_a_failing_invariant_exits_2_and_keeps_the_previous_outputs(demo_copy):
+    before = snapshot(demo_copy)
+    connection = duckdb.connect(str(demo_copy / "warehouse/balance.duckdb"))
+    connection.execute("update raw.files set rows_read = rows_read + 1 "
+                       "where file_path like '%rent_schedule%'")  # fmt: skip
+    connection.close()
+
+    result = invoke("run", "--workspace", str(demo_copy), "--force")
+
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == (
+        "balance: dbt build failed: assert_rows_conserved_per_file: Got 1 result, configured to "
+        "fail if != 0; exports skipped, the previous outputs are unchanged"
+    )
+    after = snapshot(demo_copy)
+    assert {k: v for k, v in after.items() if k.startswith("output/")} == {
+        k: v for k, v in before.items() if k.startswith("output/")
+    }
+    status = invoke("status", "--workspace", str(demo_copy))
+    assert (
+        "last build FAILED: assert_rows_conserved_per_file: Got 1 result, configured to fail "
+        "if != 0"
+    ) in status.output

@@ -339,10 +339,13 @@ CASES = [
         "venmo_statement",
         ("venmo_statement", 6, 4, 2, '{"skip_rows": 2}'),
         [
-            (5, "2026-03-03", -1850, "alex", "", None, "🍕 pizza night"),
-            (6, "2026-03-05", 115000, "alex", "", None, "March utilities"),
-            (7, "2026-03-08", -1200, "alex", "", None, "coffee"),
-            (8, "2026-03-09", -100000, "alex", "", None, ""),
+            (5, "2026-03-03", -1850, "alex", "", None,
+             "🍕 pizza night · Payment · Alex Rivera · Sam Chen"),
+            (6, "2026-03-05", 115000, "alex", "", None,
+             "March utilities · Payment · Sam Chen · Alex Rivera"),
+            (7, "2026-03-08", -1200, "alex", "", None,
+             "coffee · Payment · Alex Rivera · Riley Park"),
+            (8, "2026-03-09", -100000, "alex", "", None, "Standard Transfer"),
         ],
     ),
 ]

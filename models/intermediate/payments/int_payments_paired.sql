@@ -1,6 +1,7 @@
 -- Payments that pair up (§9.6): a payment-like out-leg and in-leg with equal cents within the
--- window, nearest first. Different owners: a settlement between members; the same owner on two
--- different accounts: a transfer. Rows already decided otherwise (review, file, a sharing rule
+-- window, nearest first. Payment-like: a settlement or transfer rule matches, the row comes from a
+-- payment app's export, or its description names a payment app or a transfer. Different owners:
+-- a settlement between members; the same owner on two different accounts: a transfer. Rows already decided otherwise (review, file, a sharing rule
 -- saying shared/personal/split/ignore) and duplicates never pair.
 with
 
@@ -46,6 +47,10 @@ payment_like as (
         and int_transactions_enriched.amount_cents <> 0
         and (
             int_sharing_rules_matched.sharing in ('settlement', 'transfer')
+            or (
+                int_sharing_rules_matched.sharing is null
+                and int_transactions_enriched.source_kind = 'payment_app'
+            )
             or (
                 int_sharing_rules_matched.sharing is null
                 and exists (

@@ -132,7 +132,12 @@ kinds as (
             when paired_as_settlement then 'settlement'
             when paired_as_settlement = false then 'transfer'
             when requested_sharing = 'transfer' then 'transfer'
-            when requested_sharing = 'settlement' and counterparty_member_id is not null
+            when
+                (
+                    requested_sharing = 'settlement'
+                    or (requested_sharing is null and source_kind = 'payment_app')
+                )
+                and counterparty_member_id is not null
                 then 'settlement'
             when amount_cents < 0 then 'expense'
             else 'income'
