@@ -1,8 +1,9 @@
 -- Payments that pair up (§9.6): a payment-like out-leg and in-leg with equal cents within the
 -- window, nearest first. Payment-like: a settlement or transfer rule matches, the row comes from a
 -- payment app's export, or its description names a payment app or a transfer. Different owners:
--- a settlement between members; the same owner on two different accounts: a transfer. Rows already decided otherwise (review, file, a sharing rule
--- saying shared/personal/split/ignore) and duplicates never pair.
+-- a settlement between members; the same owner on two different accounts: a transfer. Rows
+-- decided otherwise (review, file, a rule saying shared/personal/split/ignore) and duplicates
+-- never pair.
 with
 
 int_transactions_enriched as (
