@@ -262,3 +262,35 @@ def test_dbt_fails_on_every_broken_invariant(flat, tmp_path):
     assert {name: result.statuses[name] for name in ERROR_INVARIANTS} == dict.fromkeys(
         ERROR_INVARIANTS, "fail"
     )
+
+
+def test_the_dbt_unit_tests_pass(flat):
+    """Cent allocation's hard cases and the merchant cleaning rules (models/**/_*__models.yml)."""
+    result = run_dbt(Workspace(flat), "test", ["--select", "test_type:unit"])
+    assert result.succeeded, result.failures
+    assert sorted(result.statuses.items()) == [
+        ("merchants_cleaned_when_no_lookup_knows_them", "pass"),
+        ("merchants_household_lookup_before_shipped", "pass"),
+        ("shares_ledger_shared_part", "pass"),
+        ("shares_one_cent_goes_to_the_larger_hash", "pass"),
+        ("shares_refund_is_allocated_like_a_purchase", "pass"),
+        ("shares_rent_43_57", "pass"),
+        ("shares_split_payer_zero_and_hundred_percent", "pass"),
+        ("shares_thirds_among_three", "pass"),
+    ]
+
+
+def test_answering_d_confirms_the_suspected_duplicate(flat, tmp_path):
+    workspace = shutil.copytree(flat, tmp_path / "flat")
+    suspect = query(workspace, "select txn_id from marts.fct_transactions "
+                               "where is_suspected_duplicate")[0][0]  # fmt: skip
+    with (workspace / "decisions/review_decisions.csv").open("a") as journal:
+        journal.write(f"{suspect},duplicate,,,,2026-03-21T09:00:00Z\n")
+
+    result = invoke("run", "--workspace", str(workspace))
+
+    assert result.exit_code == 0, result.output
+    assert query(workspace, "select kind, is_suspected_duplicate from marts.fct_transactions "
+                            "where txn_id = ?", [suspect]) == [("duplicate", False)]  # fmt: skip
+    assert query(workspace, "select count(*) from marts.rpt_review_queue "
+                            "where question = 'duplicate'") == [(0,)]  # fmt: skip
