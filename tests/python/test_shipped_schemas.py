@@ -17,7 +17,7 @@ from balance.workspace import SHIPPED_RULES_DIR
 from ingest.reader import identify
 from ingest.schemas import load_schemas
 
-from support import file_counts, ingest, loaded_rows, make_workspace, put_in_inbox, query
+from support import file_counts, ingest, invoke, loaded_rows, make_workspace, put_in_inbox, query
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "exports"
 JOINT_INBOX = ""  # files that mix members' accounts sit in csv_inbox/ itself
@@ -539,3 +539,37 @@ def test_date_description_amount_alone_is_not_taken_for_american_express(workspa
         "american_express_card_basic (missing headers: none; file name does not match "
         "'(?i)amex|american.?express|^activity')"
     ) in output
+
+
+def test_every_layout_goes_through_staging_and_the_invariants(tmp_path):
+    """All fixtures in one household, built: rows and money reach staging exactly (§6: 1, 2, 9)."""
+    workspace = make_workspace(tmp_path / "all_layouts")
+    for case in CASES:
+        fixture = FIXTURES / case.fixture
+        # A folder per schema inside the member's inbox: two banks both name files activity.csv.
+        inbox = f"{case.inbox}/{case.schema_id}" if case.inbox else case.inbox
+        put_in_inbox(workspace, inbox, fixture.name, fixture.read_bytes())
+
+    result = invoke("run", "--workspace", str(workspace))
+
+    assert result.exit_code == 0, result.output
+    assert f"{len(CASES)} loaded, 0 rejected, 0 unchanged" in result.output
+    per_file = query(
+        workspace,
+        """
+        select files.schema_id, files.rows_loaded, files.amount_cents_total,
+            count(staged.line_number), coalesce(sum(staged.amount_cents), 0)
+        from staging.stg_ingest__files as files
+        left join staging.stg_ingest__transactions as staged using (file_sha256)
+        group by all order by all
+    """,
+    )
+    expected = sorted(
+        (case.schema_id, len(case.rows), sum(row[2] for row in case.rows), len(case.rows),
+         sum(row[2] for row in case.rows))
+        for case in CASES
+    )  # fmt: skip
+    assert per_file == expected
+    checked = query(workspace, "select count(*), count(*) filter (where is_matching) "
+                               "from intermediate.int_statement_balances_checked")  # fmt: skip
+    assert checked[0][0] > 0 and checked[0][0] == checked[0][1]
