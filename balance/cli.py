@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 
 from balance import operations, pipeline
+from balance.locking import WorkspaceBusy, workspace_lock
+from balance.reporting import Reporter, open_run_log
 from balance.workspace import DEMO_WORKSPACE, resolve_workspace
 from ingest.doctor import format_diagnosis
 from ingest.warehouse import WarehouseLocked
@@ -28,27 +30,51 @@ class Failure(click.ClickException):
         click.echo(f"balance: {self.message}", err=True)
 
 
-def workspace_option(command):
-    """Every command takes --workspace DIR after its name; BALANCE_WORKSPACE works too."""
+def _run_command(workspace, name: str, writes: bool, verbose: int, debug: bool, command, kwargs):
+    """Run one command with its reporter; a writer holds the workspace lock and logs its run."""
+    if not writes:
+        return command(workspace, Reporter(click.echo, verbose, debug), **kwargs)
+    if name != "restore":
+        pipeline.require_workspace(workspace)
+    with workspace_lock(workspace), open_run_log(workspace, name) as log:
+        report = Reporter(click.echo, verbose, debug, log)
+        report.detail(f"balance {name} in {workspace.root}", level=2)
+        return command(workspace, report, **kwargs)
 
-    @click.option(
-        "--workspace",
-        "workspace_dir",
-        metavar="DIR",
-        envvar="BALANCE_WORKSPACE",
-        help="The household's folder (default: the current directory).",
-    )
-    @functools.wraps(command)
-    def wrapper(workspace_dir, **kwargs):
-        os.umask(0o077)  # what balance creates is readable by the user alone (§5)
-        try:
-            return command(resolve_workspace(workspace_dir), **kwargs)
-        except pipeline.PipelineError as error:
-            raise Failure(str(error), error.exit_code) from None
-        except (operations.OperationError, WarehouseLocked) as error:
-            raise Failure(str(error)) from None
 
-    return wrapper
+def workspace_command(name: str, writes: bool = False):
+    """Options every command shares: --workspace DIR (or BALANCE_WORKSPACE), -v, --debug.
+
+    Commands that change the workspace (`writes`) take its lock, so two cannot overlap, and
+    leave a log in logs/.
+    """
+
+    def decorate(command):
+        @click.option(
+            "--workspace",
+            "workspace_dir",
+            metavar="DIR",
+            envvar="BALANCE_WORKSPACE",
+            help="The household's folder (default: the current directory).",
+        )
+        @click.option(
+            "-v", "--verbose", count=True, help="More detail: -v dbt's summary, -vv all of it."
+        )
+        @click.option("--debug", is_flag=True, help="Row counts and timings of each step.")
+        @functools.wraps(command)
+        def wrapper(workspace_dir, verbose, debug, **kwargs):
+            os.umask(0o077)  # what balance creates is readable by the user alone (§5)
+            workspace = resolve_workspace(workspace_dir)
+            try:
+                return _run_command(workspace, name, writes, verbose, debug, command, kwargs)
+            except pipeline.PipelineError as error:
+                raise Failure(str(error), error.exit_code) from None
+            except (operations.OperationError, WarehouseLocked, WorkspaceBusy) as error:
+                raise Failure(str(error)) from None
+
+        return wrapper
+
+    return decorate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,18 +101,19 @@ def demo():
       balance demo
     """
     os.umask(0o077)
+    workspace = resolve_workspace(DEMO_WORKSPACE)
     try:
-        outcome = pipeline.run(resolve_workspace(DEMO_WORKSPACE), echo=click.echo)
-    except pipeline.PipelineError as error:
-        raise Failure(str(error), error.exit_code) from None
+        outcome = _run_command(workspace, "demo", True, 0, False, pipeline.run, {})
+    except (pipeline.PipelineError, WorkspaceBusy) as error:
+        raise Failure(str(error), getattr(error, "exit_code", 1)) from None
     click.echo(outcome.statement_text)
 
 
 @cli.command()
-@workspace_option
+@workspace_command("run", writes=True)
 @click.option("--strict", is_flag=True, help="Exit 3 when a file was rejected.")
 @click.option("--force", is_flag=True, help="Build and export even when nothing changed.")
-def run(workspace, strict, force):
+def run(workspace, report, strict, force):
     """Import review answers, ingest new exports, build, test and export.
 
     \b
@@ -94,16 +121,16 @@ def run(workspace, strict, force):
       balance run
       balance run --workspace ~/household --strict
     """
-    outcome = pipeline.run(workspace, echo=click.echo, force=force)
-    click.echo(outcome.statement_text)
+    outcome = pipeline.run(workspace, report, force=force)
+    report(outcome.statement_text)
     if strict and outcome.rejected_files:
         raise Failure(f"{outcome.rejected_files} file(s) rejected (--strict)", exit_code=3)
 
 
 @cli.command()
-@workspace_option
+@workspace_command("ingest", writes=True)
 @click.option("--strict", is_flag=True, help="Exit 3 when a file was rejected.")
-def ingest(workspace, strict):
+def ingest(workspace, report, strict):
     """Load new exports from csv_inbox/ into the warehouse's raw tables.
 
     Same as `python ingest/load.py`. A file that cannot be read is reported with its reason and
@@ -113,33 +140,33 @@ def ingest(workspace, strict):
     Example:
       balance ingest --workspace examples/demo
     """
-    report = pipeline.ingest(workspace, echo=click.echo)
-    if strict and report.rejected:
-        raise Failure(f"{len(report.rejected)} file(s) rejected (--strict)", exit_code=3)
+    result = pipeline.ingest(workspace, report)
+    if strict and result.rejected:
+        raise Failure(f"{len(result.rejected)} file(s) rejected (--strict)", exit_code=3)
 
 
 @cli.command()
-@workspace_option
-def build(workspace):
+@workspace_command("build", writes=True)
+def build(workspace, report):
     """Run `dbt build` (models and reconciliation tests) on the workspace's warehouse.
 
     \b
     Example:
       balance build
     """
-    pipeline.build(workspace, echo=click.echo)
+    pipeline.build(workspace, report)
 
 
 @cli.command()
-@workspace_option
-def export(workspace):
+@workspace_command("export", writes=True)
+def export(workspace, report):
     """Write output/powerbi/*.parquet and output/balance_data.xlsx from the last green build.
 
     \b
     Example:
       balance export
     """
-    pipeline.export(workspace, echo=click.echo)
+    pipeline.export(workspace, report)
 
 
 @cli.group()
@@ -148,9 +175,9 @@ def review():
 
 
 @review.command("import")
-@workspace_option
+@workspace_command("review-import", writes=True)
 @click.argument("workbook", required=False, type=click.Path(dir_okay=False))
-def review_import(workspace, workbook):
+def review_import(workspace, report, workbook):
     """Append the answers in Queue_Review to decisions/review_decisions.csv.
 
     WORKBOOK defaults to output/balance_data.xlsx. Only answers that differ from what the export
@@ -161,13 +188,13 @@ def review_import(workspace, workbook):
       balance review import
       balance review import ~/Downloads/balance_data.xlsx
     """
-    pipeline.import_review(workspace, workbook, echo=click.echo)
+    pipeline.import_review(workspace, report, workbook)
 
 
 @cli.command()
-@workspace_option
+@workspace_command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def status(workspace, as_json):
+def status(workspace, report, as_json):
     """Show the balance, what waits for review, and the files of the last run.
 
     Reads what the last run wrote, so it works while the warehouse is open elsewhere.
@@ -177,13 +204,13 @@ def status(workspace, as_json):
       balance status
       balance status --json
     """
-    click.echo(pipeline.status_text(workspace, as_json=as_json))
+    report(pipeline.status_text(workspace, as_json=as_json))
 
 
 @cli.command()
-@workspace_option
+@workspace_command("explain")
 @click.argument("txn_id")
-def explain(workspace, txn_id):
+def explain(workspace, report, txn_id):
     """Explain one transaction: its file and line, every rule and decision, and its effect.
 
     TXN_ID is the txn_id column of the workbook (a unique prefix of 6+ characters will do).
@@ -192,13 +219,13 @@ def explain(workspace, txn_id):
     Example:
       balance explain 60dc3dc0e4b3
     """
-    click.echo(pipeline.explain(workspace, txn_id))
+    report(pipeline.explain(workspace, txn_id))
 
 
 @cli.command()
-@workspace_option
+@workspace_command("doctor")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-def doctor(workspace, file):
+def doctor(workspace, report, file):
     """Explain how FILE reads: encoding, delimiter, header, each schema's verdict, first rows.
 
     Exits 0 when the file would load, 1 when it would be rejected (the reason is shown).
@@ -208,14 +235,14 @@ def doctor(workspace, file):
       balance doctor csv_inbox/alex/chase_2026-11.csv
     """
     diagnosis = pipeline.doctor(workspace, Path(file))
-    click.echo(format_diagnosis(diagnosis))
+    report(format_diagnosis(diagnosis))
     if not diagnosis.is_loadable:
         raise Failure("this file would be rejected (see the verdict above)")
 
 
 @cli.command()
-@workspace_option
-def archive(workspace):
+@workspace_command("archive", writes=True)
+def archive(workspace, report):
     """Move inbox files already loaded into data/_archive/YYYY-MM/<member>/.
 
     Only files whose exact content is in the warehouse move; nothing else is touched, and running
@@ -227,15 +254,15 @@ def archive(workspace):
     """
     result = operations.archive_loaded_files(workspace)
     for source, target in result.moved:
-        click.echo(f"archived {source} -> {target}")
+        report(f"archived {source} -> {target}")
     for path in result.kept:
-        click.echo(f"kept {path}: not loaded (see `balance status`)")
-    click.echo(f"{len(result.moved)} file(s) archived, {len(result.kept)} kept in the inbox")
+        report(f"kept {path}: not loaded (see `balance status`)")
+    report(f"{len(result.moved)} file(s) archived, {len(result.kept)} kept in the inbox")
 
 
 @cli.command()
-@workspace_option
-def backup(workspace):
+@workspace_command("backup", writes=True)
+def backup(workspace, report):
     """Write backups/balance-backup-<UTC time>.tar.gz of household/, rules/, decisions/,
     warehouse/ and output/.
 
@@ -244,13 +271,13 @@ def backup(workspace):
       balance backup
     """
     target = operations.backup_workspace(workspace)
-    click.echo(f"backup written: {workspace.relative(target)}")
+    report(f"backup written: {workspace.relative(target)}")
 
 
 @cli.command()
-@workspace_option
+@workspace_command("restore", writes=True)
 @click.argument("backup_file", type=click.Path(dir_okay=False))
-def restore(workspace, backup_file):
+def restore(workspace, report, backup_file):
     """Restore the folders of a backup written by `balance backup`.
 
     The folders it replaces are first saved in a new backup, so a restore can be undone.
@@ -261,14 +288,14 @@ def restore(workspace, backup_file):
     """
     safety = operations.restore_workspace(workspace, Path(backup_file))
     if safety:
-        click.echo(f"the replaced folders are saved in {workspace.relative(safety)}")
-    click.echo(f"restored {backup_file}; run `balance run` to rebuild the outputs")
+        report(f"the replaced folders are saved in {workspace.relative(safety)}")
+    report(f"restored {backup_file}; run `balance run` to rebuild the outputs")
 
 
 @cli.command()
-@workspace_option
+@workspace_command("forget", writes=True)
 @click.argument("file")
-def forget(workspace, file):
+def forget(workspace, report, file):
     """Remove one loaded file's rows from the warehouse, e.g. a wrong download.
 
     FILE is the path it was loaded from, its current path, or its sha256. The file itself moves to
@@ -279,9 +306,9 @@ def forget(workspace, file):
       balance forget csv_inbox/alex/wrong_account.csv
     """
     result = operations.forget_file(workspace, file)
-    click.echo(f"forgot {result.file_path}: {result.rows_removed} row(s) removed")
+    report(f"forgot {result.file_path}: {result.rows_removed} row(s) removed")
     if result.moved_to:
-        click.echo(f"moved the file to {result.moved_to}")
+        report(f"moved the file to {result.moved_to}")
 
 
 def main(argv: list[str] | None = None) -> None:

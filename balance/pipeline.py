@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
 from balance.dbt import run_dbt
 from balance.explain import UnknownTransaction, explain_transaction
+from balance.reporting import Reporter
 from balance.workspace import PROJECT_ROOT, Workspace, make_private_dir
 from exports.files import write_private_text
 from exports.powerbi import export_parquet
@@ -23,7 +25,6 @@ from ingest.inbox import IngestReport, format_report, inbox_files, ingest_worksp
 from ingest.schemas import SchemaError
 from ingest.warehouse import WarehouseLocked, connect, utc_now
 
-Echo = Callable[[str], None]
 EXIT_INVARIANT_FAILED = 2
 
 
@@ -40,25 +41,34 @@ class RunOutcome:
     skipped: bool = False
 
 
-def _quiet(_text: str) -> None:
-    pass
+@contextmanager
+def _timed(report: Reporter, step: str):
+    started = time.perf_counter()
+    yield
+    report.debug(f"{step} took {time.perf_counter() - started:.2f} s")
 
 
-def ingest(workspace: Workspace, echo: Echo = _quiet) -> IngestReport:
+def require_workspace(workspace: Workspace) -> None:
     if not workspace.household.is_dir():
         raise PipelineError(
             f"{workspace.root} is not a balance workspace (no household/ folder); "
             "see README.md, or try `balance demo`"
         )
+
+
+def ingest(workspace: Workspace, report: Reporter | None = None) -> IngestReport:
+    report = report or Reporter()
+    require_workspace(workspace)
     try:
-        report = ingest_workspace(workspace, progress=print_progress)
+        result = ingest_workspace(workspace, progress=print_progress)
     except (SchemaError, HouseholdError, WarehouseLocked) as error:
         raise PipelineError(str(error)) from None
-    echo(format_report(report))
-    return report
+    report(format_report(result))
+    return result
 
 
-def build(workspace: Workspace, echo: Echo = _quiet) -> None:
+def build(workspace: Workspace, report: Reporter | None = None) -> None:
+    report = report or Reporter()
     # dbt unit tests check the SQL, not the household's data: they run with the test suite.
     result = run_dbt(workspace, "build", ["--exclude-resource-type", "unit_test"])
     _remember(
@@ -74,51 +84,70 @@ def build(workspace: Workspace, echo: Echo = _quiet) -> None:
             f"{result.summary}; exports skipped, the previous outputs are unchanged",
             EXIT_INVARIANT_FAILED,
         )
-    echo(result.summary)
+    report(result.summary)
+    outcomes = ("OK created", "PASS", "WARN", "FAIL", "ERROR")
+    report.detail(
+        "\n".join(line for line in result.output.splitlines() if any(o in line for o in outcomes))
+    )
+    report.detail(result.output, level=2)
 
 
-def export(workspace: Workspace, echo: Echo = _quiet) -> None:
+def export(workspace: Workspace, report: Reporter | None = None) -> None:
+    report = report or Reporter()
     last = _last_run(workspace)
     if not last.get("build", {}).get("succeeded"):
         raise PipelineError("the last dbt build did not pass: run `balance build` first")
-    _import_changed_answers(workspace, last, echo)
+    _import_changed_answers(workspace, last, report)
     try:
         with connect(workspace.warehouse, read_only=True) as connection:
             parquet_files = export_parquet(connection, workspace.powerbi)
             written = export_workbook(connection, workspace.workbook)
             summary = read_balance_summary(connection)
+            report.debug(_row_counts(connection))
     except WarehouseLocked as error:
         raise PipelineError(str(error)) from None
     _remember(workspace, **summary, workbook_answers=workbook_answers_fingerprint(written))
-    echo(
+    report(
         f"exported {len(parquet_files)} Parquet files to {workspace.relative(workspace.powerbi)}/ "
         f"and {workspace.relative(written)}"
     )
 
 
+def _row_counts(connection) -> str:
+    """Rows per step, for --debug: what was loaded, and what each kind holds."""
+    loaded = connection.execute("select count(*) from raw.transactions").fetchone()[0]
+    kinds = connection.execute(
+        "select kind, count(*) from marts.fct_transactions group by kind order by kind"
+    ).fetchall()
+    shares = connection.execute("select count(*) from marts.fct_shares").fetchone()[0]
+    by_kind = ", ".join(f"{kind} {count}" for kind, count in kinds)
+    return f"raw rows {loaded}; transactions: {by_kind}; share rows {shares}"
+
+
 def import_review(
-    workspace: Workspace, workbook: str | None = None, echo: Echo = _quiet
+    workspace: Workspace, report: Reporter | None = None, workbook: str | None = None
 ) -> ReviewImport:
+    report = report or Reporter()
     path = Path(workbook) if workbook else workspace.workbook
     if not path.exists():
         raise PipelineError(f"{path}: no such workbook; run `balance run` to write one")
     result = import_review_answers(path, workspace.decisions_journal, workspace.relative(path))
     for problem in result.problems:
-        echo(f"warning: {problem}")
-    echo(
+        report(f"warning: {problem}")
+    report(
         f"imported {result.appended} answer(s) from {workspace.relative(path)} into "
         f"{workspace.relative(workspace.decisions_journal)}"
     )
     return result
 
 
-def _import_changed_answers(workspace: Workspace, last: dict, echo: Echo) -> None:
+def _import_changed_answers(workspace: Workspace, last: dict, report: Reporter) -> None:
     """Answers typed into the workbook since it was written go to the journal first (§9.19)."""
     if not workspace.workbook.exists():
         return
     answers = workbook_answers_fingerprint(workspace.workbook)
     if answers != last.get("workbook_answers"):
-        import_review(workspace, echo=echo)
+        import_review(workspace, report)
         _remember(workspace, workbook_answers=answers)
 
 
@@ -150,10 +179,11 @@ def inputs_fingerprint(workspace: Workspace) -> str:
     return digest.hexdigest()
 
 
-def run(workspace: Workspace, echo: Echo = _quiet, force: bool = False) -> RunOutcome:
+def run(workspace: Workspace, report: Reporter | None = None, force: bool = False) -> RunOutcome:
     """The daily command: answers first, then new files, then build and export if anything moved."""
+    report = report or Reporter()
     last = _last_run(workspace)
-    _import_changed_answers(workspace, last, echo)
+    _import_changed_answers(workspace, last, report)
     fingerprint = inputs_fingerprint(workspace)
     outputs_present = workspace.workbook.exists() and workspace.powerbi.is_dir()
     if (
@@ -162,19 +192,20 @@ def run(workspace: Workspace, echo: Echo = _quiet, force: bool = False) -> RunOu
         and last.get("fingerprint") == fingerprint
         and last.get("build", {}).get("succeeded")
     ):
-        echo("Nothing changed since the last run; outputs are up to date.")
-        return RunOutcome(
-            last.get("statement", ""), last.get("files", {}).get("quarantined", 0), skipped=True
-        )
-    report = ingest(workspace, echo=echo)
-    quarantined = len(report.rejected)
+        report("Nothing changed since the last run; outputs are up to date.")
+        return RunOutcome(last.get("statement", ""), last.get("files_quarantined", 0), skipped=True)
+    with _timed(report, "ingest"):
+        ingested = ingest(workspace, report)
+    quarantined = len(ingested.rejected)
     _remember(
         workspace,
         files_quarantined=quarantined,
-        quarantined_files=[f.path for f in report.rejected],
+        quarantined_files=[f.path for f in ingested.rejected],
     )
-    build(workspace, echo=echo)
-    export(workspace, echo=echo)
+    with _timed(report, "build"):
+        build(workspace, report)
+    with _timed(report, "export"):
+        export(workspace, report)
     _remember(workspace, fingerprint=fingerprint, last_run=utc_now().isoformat() + "Z")
     summary = _last_run(workspace)
     return RunOutcome(summary["statement"], quarantined)

@@ -181,3 +181,36 @@ def test_a_failing_invariant_exits_2_and_keeps_the_previous_outputs(demo_copy):
         "last build FAILED: assert_rows_conserved_per_file: Got 1 result, configured to fail "
         "if != 0"
     ) in status.output
+
+
+def test_two_commands_cannot_work_in_one_workspace_at_once(demo_copy):
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from balance.locking import workspace_lock; "
+         "from balance.workspace import Workspace; from pathlib import Path\n"
+         "with workspace_lock(Workspace(Path(sys.argv[1]))):\n"
+         "    print('locked', flush=True); time.sleep(60)", str(demo_copy)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        result = invoke("ingest", "--workspace", str(demo_copy))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        f"balance: another balance command is working in this workspace (pid {holder.pid} since "
+    )
+    assert result.output.endswith(" UTC); wait for it to finish\n")
+
+
+def test_each_writing_command_leaves_a_private_log(demo_copy):
+    result = invoke("ingest", "--workspace", str(demo_copy), "--debug")
+    assert result.exit_code == 0, result.output
+    logs = sorted((demo_copy / "logs").glob("ingest-*.log"))
+    assert len(logs) == 1
+    assert oct(logs[0].stat().st_mode & 0o777) == "0o600"
+    text = logs[0].read_text()
+    assert "0 loaded, 1 rejected, 5 unchanged" in text
+    assert "rejected csv_inbox/sam/sparkasse_umsaetze_2026.csv: no schema matches" in text
