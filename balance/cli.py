@@ -208,6 +208,24 @@ def status(workspace, report, as_json):
 
 
 @cli.command()
+@workspace_command("check", writes=True)
+def check(workspace, report):
+    """The weekly quality pass: invariants, possible duplicates, refunds without purchase,
+    unusually large amounts, uncategorised merchants, statement balances, orphan decisions.
+
+    Each finding comes with the command that shows more. Exits 1 when something needs
+    attention, 0 when all is well.
+
+    \b
+    Example:
+      balance check
+    """
+    attention = pipeline.check(workspace, report)
+    if attention:
+        raise Failure(f"{attention} finding(s) need attention")
+
+
+@cli.command()
 @workspace_command("explain")
 @click.argument("txn_id")
 def explain(workspace, report, txn_id):

@@ -218,6 +218,47 @@ def doctor(workspace: Workspace, path: Path) -> Diagnosis:
         raise PipelineError(str(error)) from None
 
 
+CHECK_TITLES = {
+    "suspected_duplicate": "Possible duplicates",
+    "refund_without_purchase": "Refunds without a matching purchase",
+    "unusually_large": "Unusually large expenses",
+    "uncategorised_merchant": "Uncategorised merchants",
+    "statement_balance_mismatch": "Statement balances that do not match",
+    "orphan_decision": "Review decisions for transactions that do not exist",
+    "sharing_issue": "Expenses whose sharing cannot be applied",
+    "rejected_file": "Rejected files",
+}
+
+
+def check(workspace: Workspace, report: Reporter | None = None) -> int:
+    """The weekly quality pass; returns how many things need attention."""
+    report = report or Reporter()
+    if not workspace.warehouse.exists():
+        raise PipelineError(f"no warehouse in {workspace.root} yet: run `balance run` first")
+    invariants = run_dbt(workspace, "test", ["--select", "path:tests/invariants"])
+    statuses = list(invariants.statuses.values())
+    warnings = statuses.count("warn")  # orphan decisions: listed with the findings below
+    held = f"Invariants: {statuses.count('pass')} of {len(statuses) - warnings} hold"
+    report(held + (f"; {warnings} warning(s), listed below" if warnings else ""))
+    for failure in invariants.failures:
+        report(f"  FAILED {failure}  (balance status; fix the data, then balance run)")
+    with connect(workspace.warehouse, read_only=True) as connection:
+        findings = connection.execute(
+            "select check_name, subject, detail, next_step from marts.rpt_data_quality "
+            "order by check_name, subject"
+        ).fetchall()
+    current = None
+    for check_name, subject, detail, next_step in findings:
+        if check_name != current:
+            count = sum(1 for row in findings if row[0] == check_name)
+            report(f"{CHECK_TITLES[check_name]} ({count}):")
+            current = check_name
+        report(f"  {subject}: {detail}\n    → {next_step}")
+    if not findings:
+        report("No findings.")
+    return len(findings) + len(invariants.failures)
+
+
 def explain(workspace: Workspace, txn_id: str) -> str:
     try:
         with connect(workspace.warehouse, read_only=True) as connection:

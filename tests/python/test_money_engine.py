@@ -294,3 +294,39 @@ def test_answering_d_confirms_the_suspected_duplicate(flat, tmp_path):
                             "where txn_id = ?", [suspect]) == [("duplicate", False)]  # fmt: skip
     assert query(workspace, "select count(*) from marts.rpt_review_queue "
                             "where question = 'duplicate'") == [(0,)]  # fmt: skip
+
+
+def test_check_lists_each_finding_with_the_command_that_shows_more(flat):
+    result = invoke("check", "--workspace", str(flat))
+
+    assert result.exit_code == 1
+    suspect = query(flat, "select txn_id, duplicate_of_txn_id from marts.fct_transactions "
+                          "where is_suspected_duplicate")[0]  # fmt: skip
+    bookshop = txn_id_of(flat, "BOOKSHOP", "2026-03-12")
+    hardware = txn_id_of(flat, "HARDWARE STORE", "2026-03-14")
+    issues = sorted([
+        f"  {bookshop}: split leaves 50.00 % to other members, but policy solo weighs none of them",
+        f"    → balance explain {bookshop}  (fix household/split_policies.csv or the decision)",
+        f"  {hardware}: policy nope has no rows in force on 2026-03-14",
+        f"    → balance explain {hardware}  (fix household/split_policies.csv or the decision)",
+    ][i:i + 2] for i in (0, 2))  # fmt: skip
+    assert result.output.splitlines() == [
+        "Invariants: 10 of 10 hold; 1 warning(s), listed below",
+        "Review decisions for transactions that do not exist (1):",
+        "  0000000000000000: a review decision (shared) names no existing transaction",
+        "    → check decisions/review_decisions.csv (was the file forgotten or re-downloaded?)",
+        "Expenses whose sharing cannot be applied (2):",
+        *issues[0],
+        *issues[1],
+        "Possible duplicates (1):",
+        f"  {suspect[0]}: possible copy of {suspect[1]}: same account and amount, 1 day(s) apart; "
+        "aggregator row yields to capital_one_card (several equally close candidates: confirm "
+        "with D)",
+        f"    → balance explain {suspect[0]}  (answer D, or Y/N/S, in Queue_Review)",
+        "Uncategorised merchants (2):",
+        "  Coffee Shop: 1 expense(s) at Coffee Shop have no category",
+        "    → add a row for it to household/merchant_lookup.csv",
+        "  Farmers market: 1 expense(s) at Farmers market have no category",
+        "    → add a row for it to household/merchant_lookup.csv",
+        "balance: 6 finding(s) need attention",
+    ]

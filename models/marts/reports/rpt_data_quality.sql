@@ -1,0 +1,164 @@
+-- What `balance check` reports (§1 weekly quality pass): one row per finding, each with the
+-- command that shows more. The invariants themselves are dbt tests; these are the softer signs.
+with
+
+fct_transactions as (
+    select * from {{ ref('fct_transactions') }}
+),
+
+int_review_decisions_latest as (
+    select * from {{ ref('int_review_decisions_latest') }}
+),
+
+int_statement_balances_checked as (
+    select * from {{ ref('int_statement_balances_checked') }}
+),
+
+stg_ingest__file_attempts as (
+    select * from {{ ref('stg_ingest__file_attempts') }}
+),
+
+stg_ingest__files as (
+    select * from {{ ref('stg_ingest__files') }}
+),
+
+expenses as (
+    select * from fct_transactions
+    where kind = 'expense' and not is_before_clean_slate
+),
+
+suspected_duplicates as (
+    select
+        'suspected_duplicate' as check_name,
+        txn_id as subject,
+        'possible copy of ' || duplicate_of_txn_id || ': ' || duplicate_reason as detail,
+        'balance explain ' || txn_id || '  (answer D, or Y/N/S, in Queue_Review)' as next_step
+    from fct_transactions
+    where is_suspected_duplicate
+),
+
+refunds_without_purchase as (
+    -- A refund (negative cost) with no purchase at the same merchant of at least that much in
+    -- the 120 days before it: perhaps a refund of something bought before the data starts.
+    select
+        'refund_without_purchase' as check_name,
+        refund.txn_id as subject,
+        'refund of ' || -refund.cost || ' at ' || refund.merchant || ' on ' || refund.transaction_date
+        || ' matches no purchase in the 120 days before' as detail,
+        'balance explain ' || refund.txn_id as next_step
+    from expenses as refund
+    where
+        refund.cost < 0
+        and not exists (
+            select 1 from expenses as purchase
+            where
+                purchase.merchant = refund.merchant
+                and purchase.cost >= -refund.cost
+                and purchase.transaction_date between refund.transaction_date - 120 and refund.transaction_date
+        )
+),
+
+category_medians as (
+    select
+        category,
+        median(cost) as median_cost,
+        count(*) as expense_count
+    from expenses
+    where cost > 0
+    group by category
+),
+
+unusually_large as (
+    select
+        'unusually_large' as check_name,
+        expenses.txn_id as subject,
+        expenses.cost || ' at ' || expenses.merchant || ' on ' || expenses.transaction_date
+        || ' is over 5 times the usual ' || expenses.category || ' expense ('
+        || round(category_medians.median_cost, 2) || ')' as detail,
+        'balance explain ' || expenses.txn_id as next_step
+    from expenses
+    inner join category_medians on expenses.category = category_medians.category
+    where
+        category_medians.expense_count >= 5
+        and expenses.cost >= 100
+        and expenses.cost > 5 * category_medians.median_cost
+),
+
+uncategorised_merchants as (
+    select
+        'uncategorised_merchant' as check_name,
+        merchant as subject,
+        count(*) || ' expense(s) at ' || merchant || ' have no category' as detail,
+        'add a row for it to household/merchant_lookup.csv' as next_step
+    from expenses
+    where category = 'Uncategorized'
+    group by merchant
+),
+
+statement_mismatches as (
+    select
+        'statement_balance_mismatch' as check_name,
+        file_path || ':' || line_number as subject,
+        'the file states ' || {{ cents_to_amount('stated_balance_cents') }} || ' on ' || statement_date
+        || ', the amounts add up to ' || {{ cents_to_amount('computed_balance_cents') }} as detail,
+        'balance doctor ' || file_path as next_step
+    from int_statement_balances_checked
+    where stated_balance_cents <> computed_balance_cents
+),
+
+orphan_decisions as (
+    select
+        'orphan_decision' as check_name,
+        decided_txn_id as subject,
+        'a review decision (' || sharing || ') names no existing transaction' as detail,
+        'check decisions/review_decisions.csv (was the file forgotten or re-downloaded?)' as next_step
+    from int_review_decisions_latest
+    where is_orphan
+),
+
+sharing_issues as (
+    select
+        'sharing_issue' as check_name,
+        txn_id as subject,
+        sharing_issue as detail,
+        'balance explain ' || txn_id || '  (fix household/split_policies.csv or the decision)' as next_step
+    from fct_transactions
+    where sharing_issue is not null
+),
+
+rejected_files as (
+    -- Files whose latest attempt failed and whose content never loaded.
+    select
+        'rejected_file' as check_name,
+        stg_ingest__file_attempts.file_path as subject,
+        stg_ingest__file_attempts.reason as detail,
+        'balance doctor ' || stg_ingest__file_attempts.file_path as next_step
+    from stg_ingest__file_attempts
+    anti join stg_ingest__files on stg_ingest__file_attempts.file_sha256 = stg_ingest__files.file_sha256
+    qualify
+        row_number() over (
+            partition by stg_ingest__file_attempts.file_path
+            order by stg_ingest__file_attempts.attempted_at desc
+        ) = 1
+        and stg_ingest__file_attempts.attempt_status = 'rejected'
+),
+
+final as (
+    select * from suspected_duplicates
+    union all
+    select * from refunds_without_purchase
+    union all
+    select * from unusually_large
+    union all
+    select * from uncategorised_merchants
+    union all
+    select * from statement_mismatches
+    union all
+    select * from orphan_decisions
+    union all
+    select * from sharing_issues
+    union all
+    select * from rejected_files
+)
+
+select * from final
