@@ -226,6 +226,27 @@ def check(workspace, report):
 
 
 @cli.command()
+@workspace_command("settle", writes=True)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Last day of the statement, YYYY-MM-DD, included (default: the latest data).",
+)
+def settle(workspace, report, as_of):
+    """The month-end statement: opening balance, shared spending by category and payer,
+    settlements, closing balance and who pays whom. Also written to
+    output/settlement_<date>.xlsx.
+
+    \b
+    Example:
+      balance settle
+      balance settle --as-of 2026-09-30
+    """
+    pipeline.settle(workspace, report, as_of.date() if as_of else None)
+
+
+@cli.command()
 @workspace_command("explain")
 @click.argument("txn_id")
 def explain(workspace, report, txn_id):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 from balance.dbt import run_dbt
 from balance.explain import UnknownTransaction, explain_transaction
 from balance.reporting import Reporter
+from balance.settle import format_statement, read_statement, write_statement_workbook
 from balance.workspace import PROJECT_ROOT, Workspace, make_private_dir
 from exports.files import write_private_text
 from exports.powerbi import export_parquet
@@ -257,6 +259,19 @@ def check(workspace: Workspace, report: Reporter | None = None) -> int:
     if not findings:
         report("No findings.")
     return len(findings) + len(invariants.failures)
+
+
+def settle(workspace: Workspace, report: Reporter, as_of: dt.date | None) -> Path:
+    """Print the month-end statement and write it as output/settlement_<date>.xlsx."""
+    try:
+        with connect(workspace.warehouse, read_only=True) as connection:
+            statement = read_statement(connection, as_of)
+    except WarehouseLocked as error:
+        raise PipelineError(str(error)) from None
+    report(format_statement(statement))
+    written = write_statement_workbook(statement, workspace.output)
+    report(f"written: {workspace.relative(written)}")
+    return written
 
 
 def explain(workspace: Workspace, txn_id: str) -> str:
