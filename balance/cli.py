@@ -247,6 +247,19 @@ def settle(workspace, report, as_of):
 
 
 @cli.command()
+@workspace_command("audit", writes=True)
+def audit(workspace, report):
+    """Write the full audit trail: every transaction with its file, line and raw line, and
+    every rule and decision applied, to output/audit/audit_trail.csv and .parquet.
+
+    \b
+    Example:
+      balance audit
+    """
+    pipeline.audit(workspace, report)
+
+
+@cli.command()
 @workspace_command("explain")
 @click.argument("txn_id")
 def explain(workspace, report, txn_id):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
+from balance.audit import export_audit_trail
 from balance.dbt import run_dbt
 from balance.explain import UnknownTransaction, explain_transaction
 from balance.reporting import Reporter
@@ -271,6 +272,17 @@ def settle(workspace: Workspace, report: Reporter, as_of: dt.date | None) -> Pat
     report(format_statement(statement))
     written = write_statement_workbook(statement, workspace.output)
     report(f"written: {workspace.relative(written)}")
+    return written
+
+
+def audit(workspace: Workspace, report: Reporter) -> list[Path]:
+    try:
+        with connect(workspace.warehouse, read_only=True) as connection:
+            written = export_audit_trail(connection, workspace.output / "audit")
+    except WarehouseLocked as error:
+        raise PipelineError(str(error)) from None
+    for path in written:
+        report(f"written: {workspace.relative(path)}")
     return written
 
 

@@ -26,7 +26,7 @@ COMMANDS = all_commands(cli)
 
 def test_the_commands_of_the_brief_exist():
     assert sorted(" ".join(c) for c in COMMANDS) == [
-        "archive", "backup", "build", "check", "demo", "doctor", "explain", "export", "forget",
+        "archive", "audit", "backup", "build", "check", "demo", "doctor", "explain", "export", "forget",
         "ingest", "restore", "review import", "run", "settle", "status",
     ]  # fmt: skip
 
