@@ -14,6 +14,7 @@ from pathlib import Path
 from balance.audit import export_audit_trail
 from balance.dbt import run_dbt
 from balance.explain import UnknownTransaction, explain_transaction
+from balance.health import read_health
 from balance.reporting import Reporter
 from balance.settle import format_statement, read_statement, write_statement_workbook
 from balance.workspace import PROJECT_ROOT, Workspace, make_private_dir
@@ -105,7 +106,7 @@ def export(workspace: Workspace, report: Reporter | None = None) -> None:
         with connect(workspace.warehouse, read_only=True) as connection:
             parquet_files = export_parquet(connection, workspace.powerbi)
             written = export_workbook(connection, workspace.workbook)
-            summary = read_balance_summary(connection)
+            summary = read_balance_summary(connection) | read_health(connection)
             report.debug(_row_counts(connection))
     except WarehouseLocked as error:
         raise PipelineError(str(error)) from None
@@ -306,6 +307,8 @@ def status_text(workspace: Workspace, as_json: bool = False) -> str:
         "files": {"loaded": last["files_loaded"], "quarantined": last.get("files_quarantined", 0)},
         "last_run": last["last_run"],
         "last_build": last.get("build", {}),
+        "transactions_by_kind": last.get("transactions_by_kind", {}),
+        "warnings": last.get("warnings", []),
     }
     if as_json:
         return json.dumps(status, indent=2)
@@ -316,10 +319,17 @@ def status_text(workspace: Workspace, as_json: bool = False) -> str:
         f"files: {status['files']['loaded']} loaded, {status['files']['quarantined']} rejected",
         f"last run: {status['last_run']}",
     ]
-    if not build_state.get("succeeded", True):
+    if build_state.get("succeeded", True):
+        lines.append(f"last build: passed at {build_state.get('finished_at', '?')}")
+    else:
         lines.append("last build FAILED: " + "; ".join(build_state.get("failures", [])))
     for path in last.get("quarantined_files", []):
-        lines.append(f"rejected: {path} (see `balance ingest` for the reason)")
+        lines.append(f"rejected: {path} (`balance doctor {path}` says why)")
+    kinds = status["transactions_by_kind"]
+    if kinds:
+        counts = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
+        lines.append(f"transactions: {sum(kinds.values())} ({counts})")
+    lines += [f"warning: {warning}" for warning in status["warnings"]]
     return "\n".join(lines)
 
 

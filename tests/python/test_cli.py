@@ -26,8 +26,8 @@ COMMANDS = all_commands(cli)
 
 def test_the_commands_of_the_brief_exist():
     assert sorted(" ".join(c) for c in COMMANDS) == [
-        "archive", "audit", "backup", "build", "check", "demo", "doctor", "explain", "export", "forget",
-        "ingest", "restore", "review import", "run", "settle", "status",
+        "archive", "audit", "backup", "build", "check", "demo", "doctor", "explain", "export",
+        "forget", "ingest", "restore", "review import", "run", "settle", "status",
     ]  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -183,3 +184,29 @@ def test_long_digit_runs_are_masked_in_outputs(built_demo):
         "select count(*) from marts.fct_transactions where description like '%9876543210%'",
     )
     assert kept == [(12,)]
+
+
+def test_status_shows_files_counts_and_warnings(built_demo):
+    result = invoke("status", "--workspace", str(built_demo))
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[:3] == [
+        HAND_COMPUTED_STATEMENT,
+        "pending review: 5 expense(s), $226.40",
+        "files: 5 loaded, 1 rejected",
+    ]
+    assert lines[4].startswith("last build: passed at ")
+    days = (dt.date.today() - dt.date(2026, 9, 28)).days  # the demo's last day
+    assert lines[5:] == [
+        "rejected: csv_inbox/sam/sparkasse_umsaetze_2026.csv "
+        "(`balance doctor csv_inbox/sam/sparkasse_umsaetze_2026.csv` says why)",
+        "transactions: 124 (8 duplicate, 60 expense, 6 ignored, 24 income, 2 settlement, "
+        "24 transfer)",
+        f"warning: no new data for {days + 2} days: Capital One Savor …2463 (last 2026-09-26)",
+        f"warning: no new data for {days + 2} days: Chase Total Checking …6173 (last 2026-09-26)",
+        f"warning: no new data for {days + 1} days: Discover It …1544 (last 2026-09-27)",
+        f"warning: no new data for {days + 27} days: Landlord (alex) (last 2026-09-01)",
+        f"warning: no new data for {days} days: Wells Fargo Everyday Checking …3850 "
+        "(last 2026-09-28)",
+    ]
