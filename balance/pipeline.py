@@ -18,7 +18,7 @@ from balance.health import read_health
 from balance.reporting import Reporter
 from balance.settle import format_statement, read_statement, write_statement_workbook
 from balance.workspace import PROJECT_ROOT, Workspace, make_private_dir
-from exports.files import write_private_text
+from exports.files import remove_stale_temporaries, write_private_text
 from exports.powerbi import export_parquet
 from exports.review import ReviewImport, import_review_answers, workbook_answers_fingerprint
 from exports.summary import read_balance_summary
@@ -47,6 +47,7 @@ class RunOutcome:
 
 @contextmanager
 def _timed(report: Reporter, step: str):
+    report.detail(f"{step}: starting", level=2)  # in the log: where a killed run stopped
     started = time.perf_counter()
     yield
     report.debug(f"{step} took {time.perf_counter() - started:.2f} s")
@@ -64,7 +65,12 @@ def ingest(workspace: Workspace, report: Reporter | None = None) -> IngestReport
     report = report or Reporter()
     require_workspace(workspace)
     try:
-        result = ingest_workspace(workspace, progress=print_progress)
+
+        def progress(number: int, total: int, shown_path: str) -> None:
+            print_progress(number, total, shown_path)
+            report.detail(f"[{number}/{total}] {shown_path}", level=2)
+
+        result = ingest_workspace(workspace, progress=progress)
     except (SchemaError, HouseholdError, WarehouseLocked) as error:
         raise PipelineError(str(error)) from None
     report(format_report(result))
@@ -102,6 +108,8 @@ def export(workspace: Workspace, report: Reporter | None = None) -> None:
     if not last.get("build", {}).get("succeeded"):
         raise PipelineError("the last dbt build did not pass: run `balance build` first")
     _import_changed_answers(workspace, last, report)
+    for stale in remove_stale_temporaries(workspace.output):
+        report.detail(f"removed {workspace.relative(stale)}, left by an interrupted run")
     try:
         with connect(workspace.warehouse, read_only=True) as connection:
             parquet_files = export_parquet(connection, workspace.powerbi)

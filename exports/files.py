@@ -26,5 +26,14 @@ def replace_atomically(target: Path, write: Callable[[Path], None]) -> Path:
     return target
 
 
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Half-written files left by a run that was killed (never by one still running: the
+    workspace lock keeps a second run out)."""
+    stale = [path for path in folder.rglob(".*.tmp") if path.is_file()] if folder.is_dir() else []
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
 def write_private_text(target: Path, text: str) -> Path:
     return replace_atomically(target, lambda path: path.write_text(text, encoding="utf-8"))
