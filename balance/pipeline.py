@@ -19,7 +19,7 @@ from balance.reporting import Reporter
 from balance.settle import format_statement, read_statement, write_statement_workbook
 from balance.workspace import PROJECT_ROOT, Workspace, make_private_dir
 from exports.files import remove_stale_temporaries, write_private_text
-from exports.powerbi import export_parquet
+from exports.powerbi import UnsafeColumnType, export_parquet
 from exports.review import ReviewImport, import_review_answers, workbook_answers_fingerprint
 from exports.summary import read_balance_summary
 from exports.workbook import export_workbook
@@ -116,13 +116,22 @@ def export(workspace: Workspace, report: Reporter | None = None) -> None:
             written = export_workbook(connection, workspace.workbook)
             summary = read_balance_summary(connection) | read_health(connection)
             report.debug(_row_counts(connection))
-    except WarehouseLocked as error:
+    except (WarehouseLocked, UnsafeColumnType) as error:
         raise PipelineError(str(error)) from None
-    _remember(workspace, **summary, workbook_answers=workbook_answers_fingerprint(written))
-    report(
-        f"exported {len(parquet_files)} Parquet files to {workspace.relative(workspace.powerbi)}/ "
-        f"and {workspace.relative(written)}"
-    )
+    shown = workspace.relative(written)
+    if written == workspace.workbook:
+        _remember(workspace, **summary, workbook_answers=workbook_answers_fingerprint(written))
+    else:
+        # The answers of a side workbook are imported on request only: the next run reads
+        # balance_data.xlsx, whose recorded answers must stay those it was written with.
+        _remember(workspace, **summary)
+        report(
+            f"{workspace.relative(workspace.workbook)} is open in another program, so it was "
+            f"kept as it is; the new workbook is {shown} (answers typed there: "
+            f'`balance review import "{shown}"`)'
+        )
+    report(f"exported {len(parquet_files)} Parquet files (output/powerbi/, "
+           f"output/monthly_data.parquet) and {shown}")  # fmt: skip
 
 
 def _row_counts(connection) -> str:

@@ -1,8 +1,10 @@
-"""output/balance_data.xlsx: the statement, the review queue and the ledger, for Excel (§4)."""
+"""output/balance_data.xlsx: the statement, the review queue and the ledgers, for Excel (§4)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,10 +12,18 @@ import xlsxwriter
 
 from exports.files import replace_atomically
 from exports.masking import masked_select
+from exports.spreadsheet import Spreadsheet
 
+SUMMARY_SHEET = "Summary"
 QUEUE_SHEET = "Queue_Review"
+TRANSACTIONS_SHEET = "Transactions"
+LEDGER_SHEET = "Shared_Ledger"
+MONTHLY_SHEET = "Monthly"
+DATA_QUALITY_SHEET = "Data_Quality"
+BALANCE_HISTORY_SHEET = "Balance_History"
 EXPORT_RECORD_SHEET = "_Export"  # hidden: what the export wrote, so the import sees only changes
-QUEUE_HEADERS = (
+# What Queue_Review and Transactions both show of a transaction, first and in this order.
+TRANSACTION_DETAIL_HEADERS = (
     "txn_id",
     "Date",
     "Payer",
@@ -22,6 +32,9 @@ QUEUE_HEADERS = (
     "Merchant",
     "Category",
     "Amount",
+)
+QUEUE_HEADERS = (
+    *TRANSACTION_DETAIL_HEADERS,
     "Suggestion",
     "Shared?",
     "Payer share %",
@@ -30,174 +43,253 @@ QUEUE_HEADERS = (
 )
 ANSWER_HEADERS = ("Shared?", "Payer share %", "Policy", "Note")
 SHARED_CHOICES = ["Y", "N", "S", "D"]
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+TRANSACTION_HEADERS = (
+    *TRANSACTION_DETAIL_HEADERS,
+    "Kind",
+    "Sharing",
+    "Policy",
+    "Payer share %",
+    "Decided by",
+    "Duplicate of",
+    "File",
+    "Line",
+)
+LEDGER_HEADERS = (
+    "Date",
+    "Entry",
+    "txn_id",
+    "Paid by",
+    "Paid to",
+    "Description",
+    "Merchant",
+    "Category",
+    "Sharing",
+    "Policy",
+    "Cost",
+)
+MONTHLY_HEADERS = (
+    "Month",
+    "Member",
+    "Category",
+    "Share of shared",
+    "Paid for shared",
+    "Personal",
+    "Expenses",
+)
+DATA_QUALITY_HEADERS = (
+    "Check",
+    "txn_id",
+    "Related txn_id",
+    "File",
+    "Date",
+    "Payer",
+    "Description",
+    "Amount",
+    "Detail",
+    "Bad lines",
+)
+# Excel keeps `~$name` beside a workbook it has open, LibreOffice `.~lock.name#`.
+OWNER_FILE_NAMES = ("~${name}", ".~lock.{name}#")
+CHART_SIZE = {"x_scale": 1.6, "y_scale": 1.3}
+CHART_ROWS = 21  # rows a chart of CHART_SIZE covers, and a gap
+
+Members = list[tuple[str, str]]  # (member_id, display_name) in members.csv order
 
 
-class _Writer:
-    """Cell writing with the workbook's formats; text that Excel would run is kept as text."""
+def _fetch(connection, query: str) -> list[tuple]:
+    """The rows of query with long digit runs masked (§9.24) in every text column but the `_id`
+    ones: ids are hashes and member ids, never account numbers."""
+    return connection.execute(masked_select(connection, f"({query})")).fetchall()
 
-    def __init__(self, book: xlsxwriter.Workbook):
-        self.book = book
-        self.money = book.add_format({"num_format": "#,##0.00;[Red]-#,##0.00"})
-        self.date = book.add_format({"num_format": "yyyy-mm-dd"})
-        self.quoted = book.add_format({"quote_prefix": True})
-        self.title = book.add_format({"bold": True, "font_size": 14})
-        self.bold = book.add_format({"bold": True})
 
-    def cell(self, sheet, row: int, column: int, value) -> None:
-        if value is None:
-            sheet.write_blank(row, column, None)
-        elif isinstance(value, bool):
-            sheet.write_boolean(row, column, value)
-        elif isinstance(value, Decimal):
-            sheet.write_number(row, column, float(value), self.money)
-        elif isinstance(value, int | float):
-            sheet.write_number(row, column, value)
-        elif isinstance(value, dt.datetime):
-            sheet.write_datetime(row, column, value, self.date)
-        elif isinstance(value, dt.date):
-            sheet.write_datetime(row, column, dt.datetime.combine(value, dt.time()), self.date)
-        else:
-            text = str(value)
-            # Formula injection (§5): a leading = + - @ is shown, never evaluated.
-            style = self.quoted if text.startswith(FORMULA_TRIGGERS) else None
-            sheet.write_string(row, column, text, style)
+def _members(connection) -> Members:
+    return _fetch(
+        connection, "select member_id, display_name from marts.dim_members order by member_order"
+    )
 
-    def table(self, sheet, first_row: int, headers, rows, name: str, widths=None) -> None:
-        for index, values in enumerate(rows, start=first_row + 1):
-            for column, value in enumerate(values):
-                self.cell(sheet, index, column, value)
-        last_row = first_row + max(len(rows), 1)
-        sheet.add_table(
-            first_row,
-            0,
-            last_row,
-            len(headers) - 1,
+
+def _by_member(rows, members: Members) -> list[tuple]:
+    """(key, member_id, value) rows as one row per key, ascending, with a column per member."""
+    values_by_key: dict = {}
+    for key, member_id, value in rows:
+        values_by_key.setdefault(key, {})[member_id] = value
+    return [
+        (key, *(values.get(member_id, Decimal(0)) for member_id, _name in members))
+        for key, values in sorted(values_by_key.items())
+    ]
+
+
+def _write_summary(
+    spreadsheet: Spreadsheet, connection, members: Members, history_days: int
+) -> None:
+    """The statement in words, the balances, settle-up, and the charts (§4 Outputs)."""
+    sheet = spreadsheet.book.add_worksheet(SUMMARY_SHEET)
+    state = _fetch(
+        connection,
+        "select statement, as_of_date, pending_review_count, pending_amount "
+        "from marts.rpt_balance limit 1",  # every member's row carries the same figures
+    )
+    statement, as_of, pending_count, pending_amount = (
+        state[0] if state else ("No members.", None, 0, Decimal(0))
+    )
+    sheet.write_string(0, 0, "Balance", spreadsheet.title)
+    spreadsheet.cell(sheet, 1, 0, statement)
+    spreadsheet.facts(
+        sheet,
+        2,
+        [
+            ("As of", as_of),
+            ("Expenses waiting for review", pending_count),
+            ("Their total cost", pending_amount),
+        ],
+    )
+
+    balances = _fetch(
+        connection,
+        """
+        select dim_members.display_name, rpt_balance.net_amount
+        from marts.rpt_balance
+        inner join marts.dim_members on rpt_balance.member_id = dim_members.member_id
+        order by dim_members.member_order
+        """,
+    )
+    next_row = spreadsheet.table(
+        sheet, 6, ("Member", "Net balance (+ is owed)"), balances, "Balances"
+    )
+
+    settle_up = _fetch(
+        connection,
+        "select from_display_name, to_display_name, amount from marts.rpt_settle_up "
+        "order by transfer_order",
+    )
+    sheet.write_string(next_row + 1, 0, "Settle up", spreadsheet.bold)
+    next_row = spreadsheet.table(
+        sheet, next_row + 2, ("From", "To", "Amount"), settle_up, "SettleUp"
+    )
+
+    monthly_shares = _by_member(
+        _fetch(
+            connection,
+            "select month_start, member_id, sum(shared_amount) from marts.rpt_monthly "
+            "group by month_start, member_id",
+        ),
+        members,
+    )
+    monthly_rows = [(month, *shares, sum(shares)) for month, *shares in monthly_shares]
+    monthly_headers = ("Month", *(name for _id, name in members), "Total")
+    sheet.write_string(next_row + 1, 0, "Monthly shared spending", spreadsheet.bold)
+    monthly_top = next_row + 2
+    spreadsheet.table(
+        sheet,
+        monthly_top,
+        monthly_headers,
+        monthly_rows,
+        "MonthlyShared",
+        styles={"Month": spreadsheet.month},
+    )
+
+    if not members:
+        return  # a chart needs a series, and each member is one
+    chart_column = len(monthly_headers) + 1
+    balance_chart = _balance_chart(spreadsheet, members, history_days)
+    sheet.insert_chart(1, chart_column, balance_chart, CHART_SIZE)
+    monthly_chart = _monthly_chart(spreadsheet, members, monthly_top, len(monthly_rows))
+    sheet.insert_chart(1 + CHART_ROWS, chart_column, monthly_chart, CHART_SIZE)
+
+
+def _balance_chart(spreadsheet: Spreadsheet, members: Members, days: int):
+    """Each member's running balance, a line per member, from the Balance_History sheet."""
+    chart = spreadsheet.book.add_chart({"type": "line"})
+    last_row = max(days, 1)
+    # Series names point at the header cells: a name typed as text could read as a formula.
+    for column in range(1, len(members) + 1):
+        chart.add_series(
             {
-                "name": name,
-                "style": "Table Style Light 9",
-                "columns": [{"header": header} for header in headers],
-            },
+                "name": [BALANCE_HISTORY_SHEET, 0, column],
+                "categories": [BALANCE_HISTORY_SHEET, 1, 0, last_row, 0],
+                "values": [BALANCE_HISTORY_SHEET, 1, column, last_row, column],
+            }
         )
-        for column, width in enumerate(widths or [14] * len(headers)):
-            sheet.set_column(column, column, width)
-        sheet.freeze_panes(first_row + 1, 0)
+    chart.set_title({"name": "Running balance (+ is owed)"})
+    chart.set_x_axis({"date_axis": True, "num_format": "yyyy-mm-dd"})
+    chart.set_y_axis({"num_format": "#,##0"})
+    return chart
 
 
-def _queue_rows(connection) -> list[tuple]:
-    query = masked_select(connection, "marts.rpt_review_queue")
-    return connection.execute(
-        f"""
+def _monthly_chart(spreadsheet: Spreadsheet, members: Members, header_row: int, months: int):
+    """Shared spending per month, each member's share stacked, from the MonthlyShared table."""
+    chart = spreadsheet.book.add_chart({"type": "column", "subtype": "stacked"})
+    first_row, last_row = header_row + 1, header_row + max(months, 1)
+    for column in range(1, len(members) + 1):
+        chart.add_series(
+            {
+                "name": [SUMMARY_SHEET, header_row, column],
+                "categories": [SUMMARY_SHEET, first_row, 0, last_row, 0],
+                "values": [SUMMARY_SHEET, first_row, column, last_row, column],
+            }
+        )
+    chart.set_title({"name": "Monthly shared spending"})
+    chart.set_x_axis({"num_format": "yyyy-mm"})
+    chart.set_y_axis({"num_format": "#,##0"})
+    return chart
+
+
+def _write_queue(spreadsheet: Spreadsheet, connection) -> list[tuple]:
+    """Every undecided expense and suspected duplicate, newest first, answers blank (§9.12)."""
+    rows = _fetch(
+        connection,
+        """
         select txn_id, question, transaction_date, payer, account, description, merchant,
             category, amount, suggestion
-        from ({query})
+        from marts.rpt_review_queue
         order by transaction_date desc, txn_id
-        """
-    ).fetchall()
-
-
-def _write_summary(writer: _Writer, connection) -> None:
-    sheet = writer.book.add_worksheet("Summary")
-    balances = connection.execute(
-        "select display_name, net_amount, statement, pending_review_count, pending_amount, "
-        "as_of_date from marts.rpt_balance order by member_id"
-    ).fetchall()
-    statement = balances[0][2] if balances else "No members."
-    sheet.write_string(0, 0, "Balance", writer.title)
-    writer.cell(sheet, 1, 0, statement)
-    sheet.write_string(2, 0, "As of")
-    writer.cell(sheet, 2, 1, balances[0][5] if balances else None)
-    sheet.write_string(3, 0, "Pending review")
-    writer.cell(sheet, 3, 1, int(balances[0][3]) if balances else 0)
-    sheet.write_string(4, 0, "Pending amount")
-    writer.cell(sheet, 4, 1, balances[0][4] if balances else Decimal(0))
-    writer.table(
-        sheet,
-        6,
-        ("Member", "Net balance (+ is owed)"),
-        [(name, net) for name, net, *_ in balances],
-        "Balances",
-        widths=[28, 24],
+        """,
     )
-    settle = connection.execute(
-        "select from_display_name, to_display_name, amount from marts.rpt_settle_up "
-        "order by transfer_order"
-    ).fetchall()
-    sheet.write_string(8 + max(len(balances), 1), 0, "Settle up", writer.bold)
-    first = 9 + max(len(balances), 1)
-    sheet.write_row(first, 0, ["From", "To", "Amount"], writer.bold)
-    for offset, values in enumerate(settle, start=1):
-        for column, value in enumerate(values):
-            writer.cell(sheet, first + offset, column, value)
-    sheet.freeze_panes(0, 0)
-
-
-def _write_queue(writer: _Writer, connection) -> list[tuple]:
-    sheet = writer.book.add_worksheet(QUEUE_SHEET)
-    rows = _queue_rows(connection)
     # The sheet shows every column of the queue but the question; the answers start blank.
     unanswered = (None,) * len(ANSWER_HEADERS)
-    sheet_rows = [(row[0], *row[2:], *unanswered) for row in rows]
-    writer.table(
-        sheet,
-        0,
+    sheet = spreadsheet.data_sheet(
+        QUEUE_SHEET,
         QUEUE_HEADERS,
-        sheet_rows,
+        [(row[0], *row[2:], *unanswered) for row in rows],
         "QueueReview",
-        widths=[18, 11, 10, 26, 36, 20, 14, 11, 44, 9, 13, 11, 24],
     )
-    last_row = max(len(rows), 1)
-    shared_column = QUEUE_HEADERS.index("Shared?")
     policies = [
-        row[0]
-        for row in connection.execute(
+        policy
+        for (policy,) in connection.execute(
             "select distinct policy from staging.stg_household__split_policies order by policy"
         ).fetchall()
     ]
-    sheet.data_validation(
-        1,
-        shared_column,
-        last_row,
-        shared_column,
-        {
+    validations = {
+        "Shared?": {
             "validate": "list",
             "source": SHARED_CHOICES,
             "input_title": "Shared?",
             "input_message": "Y shared, N personal, S split, D duplicate",
         },
-    )
-    pct_column = QUEUE_HEADERS.index("Payer share %")
-    sheet.data_validation(
-        1,
-        pct_column,
-        last_row,
-        pct_column,
-        {
+        "Payer share %": {
             "validate": "decimal",
             "criteria": "between",
             "minimum": 0,
             "maximum": 100,
             "error_message": "A percentage from 0 to 100",
         },
-    )
-    policy_column = QUEUE_HEADERS.index("Policy")
-    if policies:
-        sheet.data_validation(
-            1,
-            policy_column,
-            last_row,
-            policy_column,
-            {
-                "validate": "list",
-                "source": policies,
-            },
-        )
+        "Policy": {
+            "validate": "list",
+            "source": policies,
+            "input_title": "Policy",
+            "input_message": "Blank means default",
+        },
+    }
+    last_row = max(len(rows), 1)
+    for header, validation in validations.items():
+        column = QUEUE_HEADERS.index(header)
+        sheet.data_validation(1, column, last_row, column, validation)
     return rows
 
 
-def _write_export_record(writer: _Writer, rows: list[tuple]) -> None:
+def _write_export_record(spreadsheet: Spreadsheet, rows: list[tuple]) -> None:
     """What this export wrote in each answer cell (all blank), and each row's question."""
-    sheet = writer.book.add_worksheet(EXPORT_RECORD_SHEET)
+    sheet = spreadsheet.book.add_worksheet(EXPORT_RECORD_SHEET)
     sheet.write_row(0, 0, ["txn_id", "question", *ANSWER_HEADERS])
     for index, row in enumerate(rows, start=1):
         sheet.write_string(index, 0, row[0])
@@ -205,54 +297,257 @@ def _write_export_record(writer: _Writer, rows: list[tuple]) -> None:
     sheet.hide()
 
 
-def _write_transactions(writer: _Writer, connection) -> None:
-    sheet = writer.book.add_worksheet("Transactions")
-    query = masked_select(connection, "marts.fct_transactions")
-    headers = (
-        "txn_id",
-        "Date",
-        "Payer",
-        "Account",
-        "Description",
-        "Merchant",
-        "Category",
-        "Amount",
-        "Kind",
-        "Sharing",
-        "Policy",
-        "Payer share %",
-        "Decided by",
-        "Duplicate of",
-        "File",
-        "Line",
-    )
-    rows = connection.execute(
-        f"""
-        select txn_id, transaction_date, payer_member_id, account_label, description, merchant,
-            category, amount, kind, sharing, policy, payer_share_pct, decision_source,
-            duplicate_of_txn_id, file_path, line_number
-        from ({query})
-        order by transaction_date desc, txn_id
+def _write_transactions(spreadsheet: Spreadsheet, connection) -> None:
+    rows = _fetch(
+        connection,
         """
-    ).fetchall()
-    writer.table(
-        sheet,
-        0,
-        headers,
-        rows,
-        "Transactions",
-        widths=[18, 11, 8, 26, 36, 20, 14, 11, 10, 9, 8, 8, 28, 18, 40, 6],
+        select fct_transactions.txn_id, fct_transactions.transaction_date,
+            dim_members.display_name, fct_transactions.account_label,
+            fct_transactions.description, fct_transactions.merchant, fct_transactions.category,
+            fct_transactions.amount, fct_transactions.kind, fct_transactions.sharing,
+            fct_transactions.policy, fct_transactions.payer_share_pct,
+            fct_transactions.decision_source, fct_transactions.duplicate_of_txn_id,
+            fct_transactions.file_path, fct_transactions.line_number
+        from marts.fct_transactions
+        left join marts.dim_members on fct_transactions.payer_member_id = dim_members.member_id
+        order by fct_transactions.transaction_date desc, fct_transactions.txn_id
+        """,
     )
+    spreadsheet.data_sheet(TRANSACTIONS_SHEET, TRANSACTION_HEADERS, rows, "Transactions")
+
+
+def _write_shared_ledger(spreadsheet: Spreadsheet, connection, members: Members) -> None:
+    """Every entry that moves a balance, oldest first: shared and split expenses with each
+    member's share, settlements, and the opening balances, with each member's balance after
+    the entry. It reads the movements fct_balances_daily sums, so the two agree to the cent."""
+    movements = _fetch(
+        connection,
+        """
+        select
+            movements.movement_source_id,
+            movements.movement_date,
+            case
+                when movements.movement_kind = 'opening_balance' then 'opening balance'
+                when movements.movement_kind like 'settlement%' then 'settlement'
+                when expenses.cost < 0 then 'refund'
+                else 'expense'
+            end as entry,
+            case
+                when movements.movement_kind <> 'opening_balance'
+                    then movements.movement_source_id
+            end as txn_id,
+            coalesce(expenses.payer_member_id, settlements.from_member_id) as paid_by_member_id,
+            settlements.to_member_id as paid_to_member_id,
+            coalesce(expenses.description, settlement_legs.description) as description,
+            expenses.merchant,
+            expenses.category,
+            expenses.sharing,
+            expenses.policy,
+            coalesce(expenses.cost, settlements.amount) as cost,
+            movements.member_id,
+            shares.share_amount,
+            movements.movement_cents
+        from intermediate.int_balance_movements as movements
+        left join marts.fct_transactions as expenses
+            on movements.movement_kind = 'expense'
+            and movements.movement_source_id = expenses.txn_id
+        left join marts.fct_shares as shares
+            on movements.movement_kind = 'expense'
+            and movements.movement_source_id = shares.txn_id
+            and movements.member_id = shares.member_id
+        left join marts.fct_settlements as settlements
+            on movements.movement_kind like 'settlement%'
+            and movements.movement_source_id = settlements.settlement_id
+        left join marts.fct_transactions as settlement_legs
+            on coalesce(settlements.out_txn_id, settlements.in_txn_id) = settlement_legs.txn_id
+        -- the opening balances come first on their day: later movements count from them
+        order by
+            movements.movement_date,
+            movements.movement_kind <> 'opening_balance',
+            movements.movement_source_id
+        """,
+    )
+    names = dict(members)
+    balance_cents = dict.fromkeys(names, 0)
+    rows = []
+    for _source, entry_movements in itertools.groupby(movements, key=lambda row: row[0]):
+        entry_movements = list(entry_movements)
+        _, date, entry, txn_id, paid_by, paid_to, *details, cost = entry_movements[0][:12]
+        shares = {}
+        for *_entry, member_id, share, cents in entry_movements:
+            shares[member_id] = share
+            balance_cents[member_id] += cents
+        rows.append(
+            (
+                date,
+                entry,
+                txn_id,
+                names.get(paid_by),
+                names.get(paid_to),
+                *details,
+                cost,
+                *(shares.get(member_id) for member_id in names),
+                *(Decimal(balance_cents[member_id]).scaleb(-2) for member_id in names),
+            )
+        )
+    headers = (
+        *LEDGER_HEADERS,
+        *(f"{name} share" for name in names.values()),
+        *(f"{name} balance" for name in names.values()),
+    )
+    spreadsheet.data_sheet(LEDGER_SHEET, headers, rows, "SharedLedger")
+
+
+def _write_monthly(spreadsheet: Spreadsheet, connection) -> None:
+    rows = _fetch(
+        connection,
+        """
+        select rpt_monthly.month_start, dim_members.display_name, rpt_monthly.category,
+            rpt_monthly.shared_amount, rpt_monthly.paid_shared_amount,
+            rpt_monthly.personal_amount, rpt_monthly.transaction_count
+        from marts.rpt_monthly
+        left join marts.dim_members on rpt_monthly.member_id = dim_members.member_id
+        order by rpt_monthly.month_start desc, dim_members.member_order, rpt_monthly.category
+        """,
+    )
+    spreadsheet.data_sheet(
+        MONTHLY_SHEET, MONTHLY_HEADERS, rows, "Monthly", styles={"Month": spreadsheet.month}
+    )
+
+
+def _write_data_quality(spreadsheet: Spreadsheet, connection) -> None:
+    """What needs a look, most pressing first: rejected files (their latest attempt), open
+    duplicate questions, expenses whose sharing cannot be applied, review decisions that name
+    no transaction (§9.20), then the duplicates set aside, for the record."""
+    rows = _fetch(
+        connection,
+        """
+        with
+
+        latest_attempts as (
+            select *
+            from raw.file_attempts
+            qualify row_number() over (partition by file_path order by attempted_at desc) = 1
+        ),
+
+        bad_lines as (
+            select file_path, attempted_at, count(*) as bad_line_count
+            from raw.file_issues
+            group by file_path, attempted_at
+        ),
+
+        transactions as (
+            select fct_transactions.*, dim_members.display_name as payer
+            from marts.fct_transactions
+            left join marts.dim_members
+                on fct_transactions.payer_member_id = dim_members.member_id
+        ),
+
+        checks as (
+            select
+                1 as check_order,
+                'rejected file' as check_name,
+                null as txn_id,
+                null as related_txn_id,
+                latest_attempts.file_path,
+                cast(latest_attempts.attempted_at as date) as check_date,
+                null as payer,
+                null as description,
+                null as amount,
+                latest_attempts.reason as detail,
+                coalesce(bad_lines.bad_line_count, 0) as bad_line_count
+            from latest_attempts
+            left join bad_lines
+                on latest_attempts.file_path = bad_lines.file_path
+                and latest_attempts.attempted_at = bad_lines.attempted_at
+            where latest_attempts.status = 'rejected'
+            union all
+            select 2, 'suspected duplicate', txn_id, duplicate_of_txn_id, file_path,
+                transaction_date, payer, description, amount,
+                duplicate_reason || '; answer D in Queue_Review if it is one', null
+            from transactions
+            where is_suspected_duplicate
+            union all
+            select 3, 'sharing cannot be applied', txn_id, null, file_path, transaction_date,
+                payer, description, amount, sharing_issue, null
+            from transactions
+            where sharing_issue is not null
+            union all
+            select 4, 'orphan review decision', decided_txn_id, null, null,
+                cast(decided_at as date), null, note, null,
+                'the ' || sharing || ' decision names no transaction; it stays in the journal',
+                null
+            from intermediate.int_review_decisions_latest
+            where is_orphan
+            union all
+            select 5, 'duplicate', txn_id, duplicate_of_txn_id, file_path, transaction_date,
+                payer, description, amount, duplicate_reason, null
+            from transactions
+            where kind = 'duplicate'
+        )
+
+        select * exclude (check_order)
+        from checks
+        order by check_order, check_date desc, txn_id, file_path
+        """,
+    )
+    spreadsheet.data_sheet(DATA_QUALITY_SHEET, DATA_QUALITY_HEADERS, rows, "DataQuality")
+
+
+def _balance_history(connection, members: Members) -> list[tuple]:
+    return _by_member(
+        _fetch(
+            connection, "select balance_date, member_id, net_amount from marts.fct_balances_daily"
+        ),
+        members,
+    )
+
+
+def _write_balance_history(
+    spreadsheet: Spreadsheet, members: Members, history: list[tuple]
+) -> None:
+    """Each member's net at the end of every day: the data of the Summary's line chart."""
+    headers = ("Date", *(name for _id, name in members))
+    spreadsheet.data_sheet(BALANCE_HISTORY_SHEET, headers, history, "BalanceHistory")
 
 
 def export_workbook(connection, target: Path) -> Path:
-    def write(path: Path) -> None:
-        book = xlsxwriter.Workbook(str(path), {"remove_timezone": True})
-        writer = _Writer(book)
-        _write_summary(writer, connection)
-        queue_rows = _write_queue(writer, connection)
-        _write_transactions(writer, connection)
-        _write_export_record(writer, queue_rows)
-        book.close()
+    """Write the workbook; returns where it went, which is beside target when target is open."""
 
-    return replace_atomically(target, write)
+    def write(path: Path) -> None:
+        spreadsheet = Spreadsheet(xlsxwriter.Workbook(str(path), {"remove_timezone": True}))
+        members = _members(connection)
+        history = _balance_history(connection, members)
+        _write_summary(spreadsheet, connection, members, len(history))
+        queue_rows = _write_queue(spreadsheet, connection)
+        _write_transactions(spreadsheet, connection)
+        _write_shared_ledger(spreadsheet, connection, members)
+        _write_monthly(spreadsheet, connection)
+        _write_data_quality(spreadsheet, connection)
+        _write_balance_history(spreadsheet, members, history)
+        _write_export_record(spreadsheet, queue_rows)
+        spreadsheet.close()
+
+    return _replace_unless_open(target, write)
+
+
+def _is_open_elsewhere(target: Path) -> bool:
+    return any(
+        (target.parent / pattern.format(name=target.name)).exists() for pattern in OWNER_FILE_NAMES
+    )
+
+
+def _sibling_for_open_file(target: Path, now: dt.datetime) -> Path:
+    """`balance_data (new 2026-10-02 193000).xlsx`, beside the open file."""
+    return target.with_name(f"{target.stem} (new {now:%Y-%m-%d %H%M%S}){target.suffix}")
+
+
+def _replace_unless_open(target: Path, write: Callable[[Path], None]) -> Path:
+    """Replace target, unless a spreadsheet program has it open: then keep it intact (the
+    user may be typing answers into it) and write a new file beside it."""
+    if not _is_open_elsewhere(target):
+        try:
+            return replace_atomically(target, write)
+        except PermissionError:
+            pass  # Windows refuses to rename over a file another program holds open
+    return replace_atomically(_sibling_for_open_file(target, dt.datetime.now()), write)

@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 echo "== ruff" && .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== sqlfluff" && .venv/bin/sqlfluff lint models macros tests/invariants
+command -v soffice >/dev/null || { sudo=$([ "$(id -u)" -eq 0 ] || echo sudo); $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui; }
 echo "== pytest" && .venv/bin/pytest "$@"

@@ -1,0 +1,145 @@
+"""The Parquet files for Power BI, held to the column dictionary in docs/powerbi.md (§4)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from decimal import Decimal
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from balance.workspace import PROJECT_ROOT
+from exports.powerbi import EXPORTED_MARTS, POWER_BI_TYPES, UnsafeColumnType, export_parquet
+
+DICTIONARY = PROJECT_ROOT / "docs/powerbi.md"
+# How each documented type is stored in Parquet: TIMESTAMP in microseconds, 64-bit integers.
+PARQUET_TYPES = {
+    "DATE": pa.date32(),
+    "TIMESTAMP": pa.timestamp("us"),
+    "BOOLEAN": pa.bool_(),
+    "BIGINT": pa.int64(),
+    "VARCHAR": pa.string(),
+    "DECIMAL(18,2)": pa.decimal128(18, 2),
+    "DECIMAL(5,2)": pa.decimal128(5, 2),
+}
+FILE_HEADING = re.compile(r"### `output/(?P<path>[\w/]+\.parquet)`")
+COLUMN_ROW = re.compile(r"\| `(?P<column>\w+)` \| (?P<type>[A-Z]+(\(\d+,\d+\))?) \| .+ \|")
+RELATIONSHIP_ROW = re.compile(r"\| `(\w+)\.(\w+)` \| `(\w+)\.(\w+)` \| (yes|no) \| .+ \|")
+
+
+def documented_columns() -> dict[str, list[tuple[str, str]]]:
+    """output-relative path → [(column, type)], from the dictionary's headings and tables."""
+    files: dict[str, list[tuple[str, str]]] = {}
+    columns = None
+    for line in DICTIONARY.read_text(encoding="utf-8").splitlines():
+        if heading := FILE_HEADING.fullmatch(line):
+            columns = files.setdefault(heading["path"], [])
+        elif (row := COLUMN_ROW.fullmatch(line)) and columns is not None:
+            columns.append((row["column"], row["type"]))
+    return files
+
+
+def test_every_file_has_the_documented_columns_and_types(built_demo):
+    documented = documented_columns()
+    written = sorted(
+        path.relative_to(built_demo / "output").as_posix()
+        for path in (built_demo / "output").rglob("*.parquet")
+    )
+    assert (
+        sorted(documented)
+        == written
+        == sorted([f"powerbi/{mart}.parquet" for mart in EXPORTED_MARTS] + ["monthly_data.parquet"])
+    )
+    for path, columns in documented.items():
+        assert {column_type for _, column_type in columns} <= POWER_BI_TYPES, path
+        schema = pq.read_schema(built_demo / "output" / path)
+        assert [(field.name, field.type) for field in schema] == [
+            (column, PARQUET_TYPES[column_type]) for column, column_type in columns
+        ], path
+
+
+def test_relationships_join_documented_columns():
+    tables = {
+        path.removeprefix("powerbi/").removesuffix(".parquet"): {name for name, _ in columns}
+        for path, columns in documented_columns().items()
+    }
+    tables["payers"] = tables["dim_members"]  # dim_members loaded a second time, as the payer
+    relationships = RELATIONSHIP_ROW.findall(DICTIONARY.read_text(encoding="utf-8"))
+    assert len(relationships) == 25
+    for from_table, from_column, to_table, to_column, _active in relationships:
+        assert from_column in tables[from_table], (from_table, from_column)
+        assert to_column in tables[to_table], (to_table, to_column)
+
+
+def test_row_counts_and_figures(built_demo):
+    output = built_demo / "output"
+    rows = {
+        path.relative_to(output).as_posix(): pq.read_metadata(path).num_rows
+        for path in output.rglob("*.parquet")
+    }
+    assert rows == {
+        "powerbi/fct_transactions.parquet": 124,
+        "powerbi/fct_shares.parquet": 108,
+        "powerbi/fct_settlements.parquet": 1,
+        "powerbi/fct_balances_daily.parquet": 362,
+        "powerbi/dim_members.parquet": 2,
+        "powerbi/dim_accounts.parquet": 5,
+        "powerbi/dim_merchants.parquet": 20,
+        "powerbi/dim_categories.parquet": 12,
+        "powerbi/dim_dates.parquet": 181,
+        "powerbi/rpt_balance.parquet": 2,
+        "powerbi/rpt_settle_up.parquet": 1,
+        "powerbi/rpt_monthly.parquet": 43,
+        "monthly_data.parquet": 43,
+    }
+    assert pq.read_table(output / "powerbi/rpt_settle_up.parquet").to_pylist() == [
+        {
+            "transfer_order": 1,
+            "from_member_id": "sam",
+            "from_display_name": "Sam",
+            "to_member_id": "alex",
+            "to_display_name": "Alex",
+            "amount_cents": 682221,
+            "amount": Decimal("6822.21"),
+        }
+    ]
+    monthly = pq.read_table(output / "monthly_data.parquet")
+    assert monthly.equals(pq.read_table(output / "powerbi/rpt_monthly.parquet"))
+
+
+def test_a_mart_with_no_rows_is_a_file_with_no_rows(built_demo, tmp_path):
+    warehouse = tmp_path / "balance.duckdb"
+    shutil.copyfile(built_demo / "warehouse/balance.duckdb", warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        for mart in EXPORTED_MARTS:  # everyone settled, and then nothing at all
+            connection.execute(f"delete from marts.{mart}")
+        written = export_parquet(connection, tmp_path / "output/powerbi")
+
+    documented = documented_columns()
+    assert len(written) == len(documented)
+    for path in written:
+        table = pq.read_table(path)
+        columns = documented[path.relative_to(tmp_path / "output").as_posix()]
+        assert table.num_rows == 0, path
+        assert table.column_names == [column for column, _ in columns], path
+
+
+def test_a_type_power_bi_would_misread_stops_the_export_before_any_file(tmp_path):
+    with duckdb.connect() as connection:
+        connection.execute("create schema marts")
+        connection.execute(
+            "create table marts.fct_transactions "
+            "(txn_id varchar, total hugeint, line integer, tags varchar[])"
+        )
+        with pytest.raises(UnsafeColumnType) as raised:
+            export_parquet(connection, tmp_path / "powerbi")
+
+    assert str(raised.value) == (
+        "marts.fct_transactions has column types Power BI cannot take (total HUGEINT, "
+        "line INTEGER, tags VARCHAR[]); cast them to one of BIGINT, BOOLEAN, DATE, "
+        "DECIMAL(18,2), DECIMAL(5,2), TIMESTAMP, VARCHAR in the model"
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,450 @@
+"""output/balance_data.xlsx read back: sheets, tables, dropdowns, figures, safety (§4, §5)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pyarrow.parquet as pq
+import pytest
+import xlsxwriter
+
+from exports.spreadsheet import Spreadsheet
+from exports.workbook import export_workbook
+
+from support import invoke, query
+
+MONEY = "#,##0.00;[Red]-#,##0.00"
+SHEETS_AND_TABLES = {
+    "Summary": {"Balances": "A7:B9", "SettleUp": "A12:C13", "MonthlyShared": "A16:D22"},
+    "Queue_Review": {"QueueReview": "A1:M6"},
+    "Transactions": {"Transactions": "A1:P125"},
+    "Shared_Ledger": {"SharedLedger": "A1:O56"},
+    "Monthly": {"Monthly": "A1:G44"},
+    "Data_Quality": {"DataQuality": "A1:J10"},
+    "Balance_History": {"BalanceHistory": "A1:C182"},
+    "_Export": {},
+}
+TABLE_HEADERS = {
+    "Balances": ["Member", "Net balance (+ is owed)"],
+    "SettleUp": ["From", "To", "Amount"],
+    "MonthlyShared": ["Month", "Alex", "Sam", "Total"],
+    "QueueReview": [
+        "txn_id", "Date", "Payer", "Account", "Description", "Merchant", "Category", "Amount",
+        "Suggestion", "Shared?", "Payer share %", "Policy", "Note",
+    ],
+    "Transactions": [
+        "txn_id", "Date", "Payer", "Account", "Description", "Merchant", "Category", "Amount",
+        "Kind", "Sharing", "Policy", "Payer share %", "Decided by", "Duplicate of", "File", "Line",
+    ],
+    "SharedLedger": [
+        "Date", "Entry", "txn_id", "Paid by", "Paid to", "Description", "Merchant", "Category",
+        "Sharing", "Policy", "Cost", "Alex share", "Sam share", "Alex balance", "Sam balance",
+    ],
+    "Monthly": [
+        "Month", "Member", "Category", "Share of shared", "Paid for shared", "Personal",
+        "Expenses",
+    ],
+    "DataQuality": [
+        "Check", "txn_id", "Related txn_id", "File", "Date", "Payer", "Description", "Amount",
+        "Detail", "Bad lines",
+    ],
+    "BalanceHistory": ["Date", "Alex", "Sam"],
+}  # fmt: skip
+DATA_SHEETS = ("Queue_Review", "Transactions", "Shared_Ledger", "Monthly", "Data_Quality")
+HOSTILE_DESCRIPTIONS = {  # debit → description, in a Capital One download of Alex's
+    "11.11": '=HYPERLINK("x")',
+    "12.12": "+1",
+    "13.13": "@SUM(A1)",
+    "14.14": "-2",
+}
+ORPHAN_TXN_ID = "00000000feedbeef"
+
+
+def day(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def rows_of(sheet, first_row: int = 2) -> list[tuple]:
+    return list(sheet.iter_rows(min_row=first_row, values_only=True))
+
+
+def money(value: float) -> str:
+    return f"{value:.2f}"
+
+
+@pytest.fixture(scope="module")
+def book(built_demo):
+    return openpyxl.load_workbook(built_demo / "output/balance_data.xlsx")
+
+
+def test_sheets_tables_and_headers(book):
+    assert book.sheetnames == list(SHEETS_AND_TABLES)
+    assert book["_Export"].sheet_state == "hidden"
+    for name, tables in SHEETS_AND_TABLES.items():
+        sheet = book[name]
+        assert dict(sheet.tables.items()) == tables, name
+        for table_name, cells in tables.items():
+            table = sheet.tables[table_name]
+            assert table.autoFilter.ref == cells  # filter buttons on every header
+            header_row = sheet[cells.split(":")[0]].row
+            headers = [cell.value for cell in sheet[header_row]][: len(TABLE_HEADERS[table_name])]
+            assert headers == TABLE_HEADERS[table_name], table_name
+    for name in (*DATA_SHEETS, "Balance_History"):
+        sheet = book[name]
+        assert sheet.freeze_panes == "A2", name
+        widths = [sheet.column_dimensions[letter].width for letter in "ABC"]
+        assert all(8 <= width <= 61 for width in widths), (name, widths)
+
+
+def test_money_and_date_formats(book):
+    transactions = book["Transactions"]
+    assert (transactions["B2"].number_format, transactions["H2"].number_format) == (
+        "yyyy-mm-dd",
+        MONEY,
+    )
+    monthly = book["Monthly"]
+    assert [cell.number_format for cell in monthly[2]] == [
+        "yyyy-mm", "General", "General", MONEY, MONEY, MONEY, "General",
+    ]  # fmt: skip
+    assert rows_of(monthly)[0] == (day("2026-09-01"), "Alex", "Groceries", 154.72, 193.28, 0, 2)
+    assert len(rows_of(monthly)) == 43
+    assert book["Summary"]["A17"].number_format == "yyyy-mm"
+
+
+def test_queue_review_is_newest_first_with_dropdowns(book):
+    queue = book["Queue_Review"]
+    rows = rows_of(queue)
+    assert [(row[1], row[4], row[7]) for row in rows] == [
+        (day("2026-09-12"), "SQ *JOES PIZZA", 41.3),
+        (day("2026-08-21"), "TST* NOODLE BAR OAKLAND", 57.4),
+        (day("2026-08-12"), "SQ *JOES PIZZA", 39.85),
+        (day("2026-07-12"), "SQ *JOES PIZZA", 45.1),
+        (day("2026-05-12"), "SQ *JOES PIZZA", 42.75),
+    ]
+    assert rows[0][8] == "Y: 1 of 2 earlier at Joe's Pizza were shared"
+    assert all(row[9:] == (None, None, None, None) for row in rows)
+    validations = {
+        str(v.sqref): (v.type, v.operator, v.formula1, v.formula2)
+        for v in queue.data_validations.dataValidation
+    }
+    assert validations == {
+        "J2:J6": ("list", None, '"Y,N,S,D"', None),
+        "K2:K6": ("decimal", None, "0", "100"),  # no operator: between
+        "L2:L6": ("list", None, '"default,rent"', None),
+    }
+
+
+def test_summary_states_the_balance_settle_up_and_charts(book):
+    summary = book["Summary"]
+    assert [summary[cell].value for cell in ("A1", "A2", "A3", "B3", "A4", "B4", "A5", "B5")] == [
+        "Balance",
+        "Sam owes Alex $6,822.21",
+        "As of",
+        day("2026-09-28"),
+        "Expenses waiting for review",
+        5,
+        "Their total cost",
+        226.4,
+    ]
+    assert rows_of(summary, 8)[:2] == [("Alex", 6822.21, None, None), ("Sam", -6822.21, None, None)]
+    assert rows_of(summary, 13)[0] == ("Sam", "Alex", 6822.21, None)
+    monthly = rows_of(summary, 17)
+    assert monthly[0] == (day("2026-04-01"), 1208.56, 1505.32, 2713.88)
+    assert monthly[-1] == (day("2026-09-01"), 1187.14, 1484.22, 2671.36)
+    line, columns = summary._charts
+    assert (line.tagname, columns.tagname, columns.grouping) == ("lineChart", "barChart", "stacked")
+    assert [(s.tx.strRef.f, s.cat.numRef.f, s.val.numRef.f) for s in line.series] == [
+        ("Balance_History!$B$1", "Balance_History!$A$2:$A$182", "Balance_History!$B$2:$B$182"),
+        ("Balance_History!$C$1", "Balance_History!$A$2:$A$182", "Balance_History!$C$2:$C$182"),
+    ]
+    assert [(s.tx.strRef.f, s.val.numRef.f) for s in columns.series] == [
+        ("Summary!$B$16", "Summary!$B$17:$B$22"),
+        ("Summary!$C$16", "Summary!$C$17:$C$22"),
+    ]
+
+
+def test_shared_ledger_runs_to_the_daily_balances(book, built_demo):
+    ledger = rows_of(book["Shared_Ledger"])
+    assert len(ledger) == 55
+    settlement = next(row for row in ledger if row[1] == "settlement")
+    assert settlement == (
+        day("2026-07-02"), "settlement", "c72f8e404f197b47", "Sam", "Alex",
+        "ZELLE TO ALEX RIVERA ON 07/02 REF # WFCT0XYZ123", None, None, None, None,
+        600, None, None, 4352.46, -4352.46,
+    )  # fmt: skip
+    refund = next(row for row in ledger if row[1] == "refund")
+    assert refund[5:13] == (
+        "TARGET ****2345",
+        "Target",
+        "Household",
+        "shared",
+        "default",
+        -26,
+        -13,
+        -13,
+    )
+    for row in ledger:
+        if row[1] in ("expense", "refund"):
+            assert money(row[11] + row[12]) == money(row[10]), row  # shares sum to the cost
+    after_each_day = {row[0].date(): (money(row[13]), money(row[14])) for row in ledger}
+    daily = dict(
+        query(
+            built_demo,
+            "select balance_date, list(net_amount::varchar order by member_id) "
+            "from marts.fct_balances_daily group by balance_date",
+        )
+    )
+    assert after_each_day == {date: tuple(daily[date]) for date in after_each_day}
+
+
+def test_summary_ledger_parquet_and_status_agree_to_the_cent(book, built_demo):
+    summary = {name: money(net) for name, net, *_ in rows_of(book["Summary"], 8)[:2]}
+    last_entry = rows_of(book["Shared_Ledger"])[-1]
+    ledger = {"Alex": money(last_entry[13]), "Sam": money(last_entry[14])}
+    balances = pq.read_table(built_demo / "output/powerbi/rpt_balance.parquet").to_pylist()
+    parquet = {row["display_name"]: str(row["net_amount"]) for row in balances}
+    daily = pq.read_table(built_demo / "output/powerbi/fct_balances_daily.parquet").to_pylist()
+    last_day = max(row["balance_date"] for row in daily)
+    parquet_daily = {
+        row["member_id"]: str(row["net_amount"]) for row in daily if row["balance_date"] == last_day
+    }
+    status = json.loads(invoke("status", "--workspace", str(built_demo), "--json").output)
+
+    expected = {"Alex": "6822.21", "Sam": "-6822.21"}
+    assert summary == ledger == parquet == expected
+    assert parquet_daily == status["balance"] == {"alex": "6822.21", "sam": "-6822.21"}
+
+
+def test_data_quality_lists_rejected_files_and_duplicates(book):
+    rows = rows_of(book["Data_Quality"])
+    rejected = rows[0]
+    assert rejected[:4] == (
+        "rejected file",
+        None,
+        None,
+        "csv_inbox/sam/sparkasse_umsaetze_2026.csv",
+    )
+    assert isinstance(rejected[4], dt.datetime)  # the day of the latest attempt
+    assert rejected[5:] == (
+        None,
+        None,
+        None,
+        "no schema matches; none shares a header with line 1 "
+        "(Buchungstag, Valuta, Verwendungszweck, Betrag, Waehrung)",
+        0,
+    )
+    assert [row[0] for row in rows[1:]] == ["duplicate"] * 8
+    assert rows[1] == (
+        "duplicate", "1fc00572ac4b100f", "ce2caa6134de792a",
+        "csv_inbox/sam/monarch_transactions_2026-10-01.csv", day("2026-09-26"), "Alex",
+        "CAPITAL ONE MOBILE PYMT", 234.58,
+        "same account and amount, 1 day(s) apart; aggregator row yields to capital_one_card",
+        None,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def hostile(built_demo, tmp_path_factory) -> Path:
+    """The demo plus descriptions that Excel would run, a file with a bad line, and a review
+    decision that names no transaction; after one `balance run`."""
+    workspace = Path(shutil.copytree(built_demo, tmp_path_factory.mktemp("hostile") / "demo"))
+    with (workspace / "csv_inbox/alex/capital_one_savor_2026-09_extra.csv").open("w") as file:
+        file.write("Transaction Date,Posted Date,Card No.,Description,Category,Debit,Credit\n")
+        capital_one = csv.writer(file, lineterminator="\n")
+        for debit, text in HOSTILE_DESCRIPTIONS.items():
+            capital_one.writerow(["2026-09-27", "2026-09-28", "2463", text, "Dining", debit, ""])
+    (workspace / "csv_inbox/sam/discover_it_2026-10.csv").write_text(
+        "Name,Institution,Card Type,Statement Period,Date,Post Date,Description,"
+        "Reference Number,Amount,Category\n"
+        'Sam Chen,Discover,Discover It Card x1544,"October 1, 2026 through October 28, 2026",'
+        "10/2/2026,10/3/2026,CORNER STORE,4100999,not-a-number,Supermarkets\n"
+    )
+    with (workspace / "decisions/review_decisions.csv").open("a") as journal:
+        journal.write(f"{ORPHAN_TXN_ID},shared,,,typed by hand,2026-10-03T08:00:00Z\n")
+    result = invoke("run", "--workspace", str(workspace))
+    assert result.exit_code == 0, result.output
+    return workspace
+
+
+def test_text_excel_would_run_is_written_as_quoted_text(hostile):
+    book = openpyxl.load_workbook(hostile / "output/balance_data.xlsx")
+    queue = book["Queue_Review"]
+    cells = {queue.cell(row, 8).value: queue.cell(row, 5) for row in range(2, queue.max_row + 1)}
+    transactions = book["Transactions"]
+    in_transactions = {
+        transactions.cell(row, 5).value: transactions.cell(row, 5)
+        for row in range(2, transactions.max_row + 1)
+    }
+    for debit, text in HOSTILE_DESCRIPTIONS.items():
+        for cell in (cells[float(debit)], in_transactions[text]):
+            assert (cell.value, cell.data_type, cell.quotePrefix) == (text, "s", True)
+    newest_first = {queue.cell(row, 5).value for row in range(2, 6)}
+    assert newest_first == set(HOSTILE_DESCRIPTIONS.values())
+    assert queue["B2"].quotePrefix is False
+    assert query(hostile, "select pending_review_count from marts.rpt_balance limit 1") == [(9,)]
+
+
+def test_every_trigger_character_is_quoted(tmp_path):
+    triggers = ["=1+1", "+1", "-1", "@A1", "\tx", "\rx", "plain", "1-2"]
+    path = tmp_path / "quoted.xlsx"
+    spreadsheet = Spreadsheet(xlsxwriter.Workbook(str(path)))
+    sheet = spreadsheet.book.add_worksheet("Cells")
+    for row, text in enumerate(triggers):
+        spreadsheet.cell(sheet, row, 0, text)
+    spreadsheet.close()
+
+    cells = openpyxl.load_workbook(path)["Cells"]["A"]
+    assert [(c.value, c.data_type, c.quotePrefix) for c in cells] == [
+        # xlsx stores a CR as the escape _x000D_, which Excel shows as CR and openpyxl leaves
+        (text.replace("\r", "_x000D_"), "s", text[0] in "=+-@\t\r")
+        for text in triggers
+    ]
+
+
+def test_data_quality_names_bad_lines_and_orphan_decisions(hostile):
+    rows = rows_of(openpyxl.load_workbook(hostile / "output/balance_data.xlsx")["Data_Quality"])
+    checks = [(row[0], row[1], row[3], row[6], row[8], row[9]) for row in rows[:3]]
+    assert checks == [
+        (
+            "rejected file",
+            None,
+            "csv_inbox/sam/discover_it_2026-10.csv",
+            None,
+            "1 bad line (schema discover_card_statement)",
+            1,
+        ),
+        (
+            "rejected file",
+            None,
+            "csv_inbox/sam/sparkasse_umsaetze_2026.csv",
+            None,
+            "no schema matches; none shares a header with line 1 "
+            "(Buchungstag, Valuta, Verwendungszweck, Betrag, Waehrung)",
+            0,
+        ),
+        (
+            "orphan review decision",
+            ORPHAN_TXN_ID,
+            None,
+            "typed by hand",
+            "the shared decision names no transaction; it stays in the journal",
+            None,
+        ),
+    ]
+    assert rows[2][4] == day("2026-10-03")
+    assert [row[0] for row in rows[3:]] == ["duplicate"] * 8
+
+
+def test_an_open_workbook_is_kept_and_the_new_one_written_beside_it(demo_copy):
+    workbook = demo_copy / "output/balance_data.xlsx"
+    before = workbook.read_bytes()
+    (demo_copy / "output/~$balance_data.xlsx").write_bytes(b"owner")
+
+    result = invoke("export", "--workspace", str(demo_copy))
+
+    assert result.exit_code == 0, result.output
+    written = re.search(r"output/balance_data \(new \d{4}-\d\d-\d\d \d{6}\)\.xlsx", result.output)
+    assert written, result.output
+    assert workbook.read_bytes() == before
+    new_book = openpyxl.load_workbook(demo_copy / written.group())
+    assert new_book["Summary"]["A2"].value == "Sam owes Alex $6,822.21"
+    assert oct((demo_copy / written.group()).stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("lock", [".~lock.balance_data.xlsx#", "refused rename"])
+def test_a_locked_workbook_is_kept(built_demo, tmp_path, monkeypatch, lock):
+    target = tmp_path / "balance_data.xlsx"
+    target.write_bytes(b"the user's open workbook")
+    if lock == "refused rename":
+        real_replace = os.replace
+
+        def replace(source, destination):
+            if Path(destination) == target:
+                raise PermissionError(13, "The process cannot access the file", str(target))
+            real_replace(source, destination)
+
+        monkeypatch.setattr(os, "replace", replace)
+    else:
+        (tmp_path / lock).write_bytes(b"")
+    warehouse = built_demo / "warehouse/balance.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        written = export_workbook(connection, target)
+
+    assert target.read_bytes() == b"the user's open workbook"
+    assert re.fullmatch(r"balance_data \(new \d{4}-\d\d-\d\d \d{6}\)\.xlsx", written.name)
+    assert written.parent == tmp_path
+    assert openpyxl.load_workbook(written).sheetnames[0] == "Summary"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+
+
+@pytest.fixture
+def emptied_warehouse(built_demo, tmp_path) -> duckdb.DuckDBPyConnection:
+    """A copy of the demo warehouse with no rows in any exported table: nobody, nothing."""
+    copy = tmp_path / "balance.duckdb"
+    shutil.copyfile(built_demo / "warehouse/balance.duckdb", copy)
+    connection = duckdb.connect(str(copy))
+    tables = connection.execute(
+        "select table_schema || '.' || table_name from information_schema.tables "
+        "where table_type = 'BASE TABLE' and table_schema in ('marts', 'intermediate', 'raw')"
+    ).fetchall()
+    for (table,) in tables:
+        connection.execute(f"delete from {table}")
+    yield connection
+    connection.close()
+
+
+def test_an_empty_warehouse_gives_empty_tables(emptied_warehouse, tmp_path):
+    written = export_workbook(emptied_warehouse, tmp_path / "out/balance_data.xlsx")
+
+    book = openpyxl.load_workbook(written)
+    assert book["Summary"]["A2"].value == "No members."
+    assert dict(book["Queue_Review"].tables.items()) == {"QueueReview": "A1:M2"}
+    assert dict(book["Shared_Ledger"].tables.items()) == {"SharedLedger": "A1:K2"}
+    assert dict(book["Data_Quality"].tables.items()) == {"DataQuality": "A1:J2"}
+    assert rows_of(book["Data_Quality"]) == []  # the table's one row is blank
+    assert book["Summary"]._charts == []
+
+
+def soffice_converts(workbooks: list[Path], folder: Path) -> list[Path]:
+    """LibreOffice opens each workbook and prints it to PDF; it exits 0 even when it cannot
+    load a file, so its output is checked too."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.fail(
+            "LibreOffice is not installed (no `soffice`): scripts/test.sh installs it, or run "
+            "`apt-get install -y libreoffice-calc-nogui`"
+        )
+    result = subprocess.run(
+        [
+            soffice,
+            "--headless",
+            f"-env:UserInstallation={(folder / 'profile').as_uri()}",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(folder),
+            *map(str, workbooks),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Error" not in result.stdout + result.stderr, result.stdout + result.stderr
+    return [folder / f"{workbook.stem}.pdf" for workbook in workbooks]
+
+
+def test_libreoffice_opens_the_workbooks(built_demo, emptied_warehouse, tmp_path):
+    empty = export_workbook(emptied_warehouse, tmp_path / "empty/balance_data_empty.xlsx")
+    pdfs = soffice_converts([built_demo / "output/balance_data.xlsx", empty], tmp_path / "pdf")
+    for pdf in pdfs:
+        assert pdf.read_bytes().startswith(b"%PDF"), pdf
