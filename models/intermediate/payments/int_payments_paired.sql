@@ -4,6 +4,16 @@
 -- a settlement between members; the same owner on two different accounts: a transfer. Rows
 -- decided otherwise (review, file, a rule saying shared/personal/split/ignore) and duplicates
 -- never pair.
+{#- The shipped payment patterns as one constant regex, compiled once (macros/rows_of.sql). -#}
+{%- set alternatives = [] %}
+{%- for row in rows_of("select pattern from " ~ ref('shipped_payment_patterns') ~ " order by pattern_order") %}
+    {%- do alternatives.append('(?:' ~ row['pattern'] ~ ')') %}
+{%- endfor %}
+{%- set names_a_payment = (
+    "regexp_matches(int_transactions_enriched.description, "
+    ~ sql_string(alternatives | join('|')) ~ ", 'i')"
+) if alternatives else 'false' %}
+
 with
 
 int_transactions_enriched as (
@@ -20,10 +30,6 @@ int_review_decisions_latest as (
 
 int_duplicates_matched as (
     select * from {{ ref('int_duplicates_matched') }}
-),
-
-shipped_payment_patterns as (
-    select * from {{ ref('shipped_payment_patterns') }}
 ),
 
 payment_like as (
@@ -54,12 +60,7 @@ payment_like as (
             )
             or (
                 int_sharing_rules_matched.sharing is null
-                and exists (
-                    select 1 from shipped_payment_patterns
-                    where regexp_matches(
-                        int_transactions_enriched.description, shipped_payment_patterns.pattern, 'i'
-                    )
-                )
+                and {{ names_a_payment }}
             )
         )
 ),

@@ -1,20 +1,8 @@
 -- The first matching sharing rule per transaction: the household's rules in file order, then the
 -- shipped ones (§4, §9.10). Empty cells match anything; costs are dollars on |cost|, inclusive.
-with
-
-int_transactions_enriched as (
-    select * from {{ ref('int_transactions_enriched') }}
-),
-
-stg_household__sharing_rules as (
-    select * from {{ ref('stg_household__sharing_rules') }}
-),
-
-shipped_sharing_rules as (
-    select * from {{ ref('shipped_sharing_rules') }}
-),
-
-all_rules as (
+-- The rules are read while the model runs and written into it as one CASE with constant patterns
+-- (see macros/rows_of.sql), so each regex is compiled once.
+{%- set all_rules_sql %}
     select
         1 as source_rank,
         'household_rule' as rule_source,
@@ -30,7 +18,7 @@ all_rules as (
         sharing,
         policy,
         payer_share_pct
-    from stg_household__sharing_rules
+    from {{ ref('stg_household__sharing_rules') }}
     union all
     select
         2 as source_rank,
@@ -47,59 +35,46 @@ all_rules as (
         sharing,
         lower(policy) as policy,
         payer_share_pct
-    from shipped_sharing_rules
+    from {{ ref('shipped_sharing_rules') }}
+{%- endset %}
+{%- set ordered_rules -%}
+    select * from ({{ all_rules_sql }}) as rules order by source_rank, rule_order
+{%- endset %}
+{%- set rule_conditions = [] %}
+{%- for rule in rows_of(ordered_rules) %}
+    {%- do rule_conditions.append(sharing_rule_conditions(rule)) %}
+{%- endfor %}
+
+with
+
+int_transactions_enriched as (
+    select * from {{ ref('int_transactions_enriched') }}
+),
+
+all_rules as (
+    select
+        *,
+        row_number() over (order by source_rank, rule_order) as rule_position
+    from ({{ all_rules_sql }}) as rules
 ),
 
 first_match as (
     select
-        int_transactions_enriched.txn_id,
+        txn_id,
+        {{ first_true_position(rule_conditions) }} as rule_position
+    from int_transactions_enriched
+),
+
+final as (
+    select
+        first_match.txn_id,
         all_rules.rule_source,
         all_rules.rule_id,
         all_rules.sharing,
         all_rules.policy,
         all_rules.payer_share_pct
-    from int_transactions_enriched
-    inner join all_rules
-        on (
-            all_rules.merchant_pattern is null
-            or regexp_matches(int_transactions_enriched.merchant, all_rules.merchant_pattern, 'i')
-        )
-        and (
-            all_rules.category_pattern is null
-            or regexp_matches(int_transactions_enriched.category, all_rules.category_pattern, 'i')
-        )
-        and (
-            all_rules.description_pattern is null
-            or regexp_matches(
-                int_transactions_enriched.description, all_rules.description_pattern, 'i'
-            )
-        )
-        and (
-            all_rules.account_pattern is null
-            or regexp_matches(
-                coalesce(int_transactions_enriched.account_label, int_transactions_enriched.account_text),
-                all_rules.account_pattern,
-                'i'
-            )
-        )
-        and (
-            all_rules.member_pattern is null
-            or regexp_full_match(
-                int_transactions_enriched.owner_member_id, all_rules.member_pattern, 'i'
-            )
-        )
-        and (
-            all_rules.min_cost is null
-            or abs({{ cents_to_amount('int_transactions_enriched.cost_cents') }}) >= all_rules.min_cost
-        )
-        and (
-            all_rules.max_cost is null
-            or abs({{ cents_to_amount('int_transactions_enriched.cost_cents') }}) <= all_rules.max_cost
-        )
-    qualify row_number() over (
-        partition by int_transactions_enriched.txn_id
-        order by all_rules.source_rank, all_rules.rule_order
-    ) = 1
+    from first_match
+    inner join all_rules on first_match.rule_position = all_rules.rule_position
 )
 
-select * from first_match
+select * from final

@@ -1,6 +1,11 @@
 -- Kind and sharing decision of every transaction, in the order of §9.1: duplicates, review
 -- decision, the row's own data, household rule, shipped rule, payment pairing, default.
 -- `decision_source` records what decided it.
+{%- set members = rows_of(
+    "select member_id, coalesce(alias_pattern, member_id) as alias from "
+    ~ ref('stg_household__members') ~ " order by member_order"
+) %}
+
 with
 
 int_transactions_enriched as (
@@ -24,10 +29,6 @@ int_payments_paired as (
     select * from {{ ref('int_payments_paired') }}
 ),
 
-stg_household__members as (
-    select * from {{ ref('stg_household__members') }}
-),
-
 paired_legs as (
     select
         out_txn_id as txn_id,
@@ -44,22 +45,31 @@ paired_legs as (
     from int_payments_paired
 ),
 
+named_members as (
+    -- The other members a description names, by their aliases as whole words; each alias is a
+    -- constant regex here, compiled once (macros/rows_of.sql).
+    select
+        txn_id,
+        list_filter([
+            {%- for member in members %}
+                case
+                    when
+                        owner_member_id <> {{ sql_string(member['member_id']) }}
+                        and regexp_matches(description, {{ sql_string('\\b(' ~ member['alias'] ~ ')\\b') }}, 'i')
+                        then {{ sql_string(member['member_id']) }}
+                end{{ ',' if not loop.last }}
+            {%- endfor %}
+        ], named -> named is not null) as named_member_ids
+    from int_transactions_enriched
+),
+
 named_counterparty as (
     -- An unpaired settlement leg counts only if it names exactly one other member (§9.6).
     select
-        int_transactions_enriched.txn_id,
-        min(stg_household__members.member_id) as counterparty_member_id
-    from int_transactions_enriched
-    inner join stg_household__members
-        on
-            int_transactions_enriched.owner_member_id <> stg_household__members.member_id
-            and regexp_matches(
-                int_transactions_enriched.description,
-                '\b(' || coalesce(stg_household__members.alias_pattern, stg_household__members.member_id) || ')\b',
-                'i'
-            )
-    group by int_transactions_enriched.txn_id
-    having count(*) = 1
+        txn_id,
+        named_member_ids[1] as counterparty_member_id
+    from named_members
+    where len(named_member_ids) = 1
 ),
 
 requested as (

@@ -1,25 +1,8 @@
 -- Merchant and category per distinct raw description (regexes run once per description, not per
--- row): the household's lookup, then the shipped one; the cleaned text is the fallback.
-with
-
-int_transactions_collapsed as (
-    select * from {{ ref('int_transactions_collapsed') }}
-),
-
-stg_household__merchant_lookup as (
-    select * from {{ ref('stg_household__merchant_lookup') }}
-),
-
-shipped_merchant_lookup as (
-    select * from {{ ref('shipped_merchant_lookup') }}
-),
-
-descriptions as (
-    select distinct description
-    from int_transactions_collapsed
-),
-
-lookup_rows as (
+-- row): the household's lookup, then the shipped one; the cleaned text is the fallback. The
+-- lookup patterns are read while the model runs and written into it as constants (see
+-- macros/rows_of.sql), so each regex is compiled once.
+{%- set lookup_rows_sql %}
     select
         1 as source_rank,
         lookup_order,
@@ -27,7 +10,7 @@ lookup_rows as (
         pattern,
         merchant,
         category
-    from stg_household__merchant_lookup
+    from {{ ref('stg_household__merchant_lookup') }}
     union all
     select
         2 as source_rank,
@@ -36,7 +19,35 @@ lookup_rows as (
         pattern,
         merchant,
         category
-    from shipped_merchant_lookup
+    from {{ ref('shipped_merchant_lookup') }}
+{%- endset %}
+{%- set lookup_conditions = [] %}
+{%- for row in rows_of(
+    "select pattern from (" ~ lookup_rows_sql ~ ") as lookup order by source_rank, lookup_order"
+) %}
+    {%- do lookup_conditions.append(
+        "regexp_matches(description, " ~ sql_string(row['pattern']) ~ ", 'i')"
+    ) %}
+{%- endfor %}
+
+with
+
+int_transactions_collapsed as (
+    select * from {{ ref('int_transactions_collapsed') }}
+),
+
+lookup_rows as (
+    select
+        *,
+        row_number() over (order by source_rank, lookup_order) as lookup_position
+    from ({{ lookup_rows_sql }}) as lookup
+),
+
+descriptions as (
+    select
+        description,
+        {{ first_true_position(lookup_conditions) }} as lookup_position
+    from (select distinct description from int_transactions_collapsed) as distinct_descriptions
 ),
 
 first_match as (
@@ -46,12 +57,7 @@ first_match as (
         lookup_rows.category,
         lookup_rows.lookup_source
     from descriptions
-    inner join lookup_rows
-        on regexp_matches(descriptions.description, lookup_rows.pattern, 'i')
-    qualify row_number() over (
-        partition by descriptions.description
-        order by lookup_rows.source_rank, lookup_rows.lookup_order
-    ) = 1
+    inner join lookup_rows on descriptions.lookup_position = lookup_rows.lookup_position
 ),
 
 final as (
