@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tarfile
 
-from support import invoke, net_cents, query
+from support import copy_demo_sources, invoke, net_cents, query
 
 CAPITAL_ONE = "csv_inbox/alex/capital_one_savor_2026-04_2026-09.csv"
 
@@ -91,3 +91,24 @@ def test_forget_an_unknown_file_says_so(demo_copy):
     assert result.output == (
         "balance: csv_inbox/alex/nothing.csv: no loaded file has this path or content\n"
     )
+
+
+def test_check_on_the_demo_names_the_rejected_file_and_what_to_do(demo_copy):
+    result = invoke("check", "--workspace", str(demo_copy))
+
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "Invariants: 11 of 11 hold",
+        "Rejected files (1):",
+        "  csv_inbox/sam/sparkasse_umsaetze_2026.csv: no schema matches; none shares a header "
+        "with line 1 (Buchungstag, Valuta, Verwendungszweck, Betrag, Waehrung)",
+        "    → balance doctor csv_inbox/sam/sparkasse_umsaetze_2026.csv",
+        "balance: 1 finding(s) need attention",
+    ]
+
+
+def test_check_without_a_warehouse_says_what_to_do(tmp_path):
+    workspace = copy_demo_sources(tmp_path / "household")
+    result = invoke("check", "--workspace", str(workspace))
+    assert result.exit_code == 1
+    assert result.output == f"balance: no warehouse in {workspace} yet: run `balance run` first\n"
