@@ -297,10 +297,10 @@ def _write_export_record(spreadsheet: Spreadsheet, rows: list[tuple]) -> None:
     sheet.hide()
 
 
-def _write_transactions(spreadsheet: Spreadsheet, connection) -> None:
+def _write_transactions(spreadsheet: Spreadsheet, connection, window_start) -> None:
     rows = _fetch(
         connection,
-        """
+        f"""
         select fct_transactions.txn_id, fct_transactions.transaction_date,
             dim_members.display_name, fct_transactions.account_label,
             fct_transactions.description, fct_transactions.merchant, fct_transactions.category,
@@ -310,13 +310,20 @@ def _write_transactions(spreadsheet: Spreadsheet, connection) -> None:
             fct_transactions.file_path, fct_transactions.line_number
         from marts.fct_transactions
         left join marts.dim_members on fct_transactions.payer_member_id = dim_members.member_id
+        where fct_transactions.transaction_date >= {_date_literal(window_start)}
         order by fct_transactions.transaction_date desc, fct_transactions.txn_id
         """,
     )
     spreadsheet.data_sheet(TRANSACTIONS_SHEET, TRANSACTION_HEADERS, rows, "Transactions")
 
 
-def _write_shared_ledger(spreadsheet: Spreadsheet, connection, members: Members) -> None:
+def _date_literal(day: dt.date | None) -> str:
+    return f"date '{day or dt.date.min}'"
+
+
+def _write_shared_ledger(
+    spreadsheet: Spreadsheet, connection, members: Members, window_start: dt.date | None
+) -> None:
     """Every entry that moves a balance, oldest first: shared and split expenses with each
     member's share, settlements, and the opening balances, with each member's balance after
     the entry. It reads the movements fct_balances_daily sums, so the two agree to the cent."""
@@ -370,13 +377,19 @@ def _write_shared_ledger(spreadsheet: Spreadsheet, connection, members: Members)
     names = dict(members)
     balance_cents = dict.fromkeys(names, 0)
     rows = []
+    carried_forward = window_start is None
     for _source, entry_movements in itertools.groupby(movements, key=lambda row: row[0]):
         entry_movements = list(entry_movements)
         _, date, entry, txn_id, paid_by, paid_to, *details, cost = entry_movements[0][:12]
+        if not carried_forward and date >= window_start:
+            rows.append(_carried_forward_row(window_start, names, balance_cents))
+            carried_forward = True
         shares = {}
         for *_entry, member_id, share, cents in entry_movements:
             shares[member_id] = share
             balance_cents[member_id] += cents
+        if not carried_forward:
+            continue  # before the window: only its effect on the balances is kept
         rows.append(
             (
                 date,
@@ -390,12 +403,26 @@ def _write_shared_ledger(spreadsheet: Spreadsheet, connection, members: Members)
                 *(Decimal(balance_cents[member_id]).scaleb(-2) for member_id in names),
             )
         )
+    if not carried_forward:  # every entry is older than the window
+        rows.append(_carried_forward_row(window_start, names, balance_cents))
     headers = (
         *LEDGER_HEADERS,
         *(f"{name} share" for name in names.values()),
         *(f"{name} balance" for name in names.values()),
     )
     spreadsheet.data_sheet(LEDGER_SHEET, headers, rows, "SharedLedger")
+
+
+def _carried_forward_row(window_start: dt.date, names: dict, balance_cents: dict) -> tuple:
+    """One line standing for everything before the window: each member's balance then."""
+    empty_details = (None,) * (len(LEDGER_HEADERS) - 2)
+    return (
+        window_start - dt.timedelta(days=1),
+        "carried forward",
+        *empty_details,
+        *(None for _ in names),
+        *(Decimal(balance_cents[member_id]).scaleb(-2) for member_id in names),
+    )
 
 
 def _write_monthly(spreadsheet: Spreadsheet, connection) -> None:
@@ -511,6 +538,24 @@ def _write_balance_history(
     spreadsheet.data_sheet(BALANCE_HISTORY_SHEET, headers, history, "BalanceHistory")
 
 
+# §9.24: above this many transactions the Transactions and Shared_Ledger sheets hold the last
+# 13 months (Excel stops at 1,048,576 rows, and writing a million rows takes minutes); the
+# ledger starts with a carried-forward line, and Parquet and the warehouse keep everything.
+FULL_HISTORY_TRANSACTIONS = 50_000
+RECENT_MONTHS = 13
+
+
+def workbook_window_start(connection) -> dt.date | None:
+    """The first day the big sheets show, or None when they show everything."""
+    count, last_date = connection.execute(
+        "select count(*), max(transaction_date) from marts.fct_transactions"
+    ).fetchone()
+    if count <= FULL_HISTORY_TRANSACTIONS or last_date is None:
+        return None
+    month = last_date.year * 12 + last_date.month - 1 - (RECENT_MONTHS - 1)
+    return dt.date(month // 12, month % 12 + 1, 1)
+
+
 def export_workbook(connection, target: Path) -> Path:
     """Write the workbook; returns where it went, which is beside target when target is open."""
 
@@ -518,10 +563,11 @@ def export_workbook(connection, target: Path) -> Path:
         spreadsheet = Spreadsheet(xlsxwriter.Workbook(str(path), {"remove_timezone": True}))
         members = _members(connection)
         history = _balance_history(connection, members)
+        window_start = workbook_window_start(connection)
         _write_summary(spreadsheet, connection, members, len(history))
         queue_rows = _write_queue(spreadsheet, connection)
-        _write_transactions(spreadsheet, connection)
-        _write_shared_ledger(spreadsheet, connection, members)
+        _write_transactions(spreadsheet, connection, window_start)
+        _write_shared_ledger(spreadsheet, connection, members, window_start)
         _write_monthly(spreadsheet, connection)
         _write_data_quality(spreadsheet, connection)
         _write_balance_history(spreadsheet, members, history)

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 import xlsxwriter
 
+from exports import workbook
 from exports.spreadsheet import Spreadsheet
 from exports.workbook import export_workbook
 
@@ -448,3 +449,31 @@ def test_libreoffice_opens_the_workbooks(built_demo, emptied_warehouse, tmp_path
     pdfs = soffice_converts([built_demo / "output/balance_data.xlsx", empty], tmp_path / "pdf")
     for pdf in pdfs:
         assert pdf.read_bytes().startswith(b"%PDF"), pdf
+
+
+def test_a_very_large_warehouse_shows_recent_months_and_a_carried_forward_line(
+    built_demo, tmp_path, monkeypatch
+):
+    """§9.24, with the thresholds lowered so the demo counts as very large: two months shown."""
+    monkeypatch.setattr(workbook, "FULL_HISTORY_TRANSACTIONS", 100)
+    monkeypatch.setattr(workbook, "RECENT_MONTHS", 2)
+    connection = duckdb.connect(str(built_demo / "warehouse/balance.duckdb"), read_only=True)
+    try:
+        target = workbook.export_workbook(connection, tmp_path / "balance_data.xlsx")
+        july_end = dict(connection.execute(
+            "select member_id, net_amount from marts.fct_balances_daily "
+            "where balance_date = '2026-07-31'").fetchall())  # fmt: skip
+    finally:
+        connection.close()
+    book = openpyxl.load_workbook(target)
+    dates = [row[1] for row in book["Transactions"].iter_rows(min_row=2, values_only=True)]
+    assert min(dates).date().isoformat() == "2026-08-01"
+    recent = "select count(*) from marts.fct_transactions where transaction_date >= '2026-08-01'"
+    assert len(dates) == query(built_demo, recent)[0][0]
+    ledger = list(book["Shared_Ledger"].iter_rows(values_only=True))
+    header, first = ledger[0], ledger[1]
+    assert first[:2] == (dt.datetime(2026, 7, 31), "carried forward")
+    balances = dict(zip(header[-2:], first[-2:], strict=True))
+    assert balances == {"Alex balance": float(july_end["alex"]),
+                        "Sam balance": float(july_end["sam"])}  # fmt: skip
+    assert ledger[-1][-2:] == (6822.21, -6822.21)
