@@ -54,7 +54,7 @@ def _verdict(schema: Schema, header: Record | None, file_name: str, delimiter: s
         return "file name matches (a file without header)"
     if header is None:
         return "no header line found"
-    missing = schema.headers_missing(header.cells)
+    missing = schema.headers_missing(header.header_names)
     if missing:
         return f"missing headers: {', '.join(missing)}"
     if schema.delimiter not in (None, delimiter):
@@ -98,7 +98,7 @@ def diagnose(workspace: Workspace, path: Path) -> Diagnosis:
     def closeness(schema: Schema) -> tuple:
         """The winner first, then the schemas missing the fewest headers."""
         missing_share = (
-            len(schema.headers_missing(header.cells)) / len(schema.match_headers)
+            len(schema.headers_missing(header.header_names)) / len(schema.match_headers)
             if header and schema.has_header
             else 1.0
         )

@@ -332,5 +332,8 @@ def replace_table(connection: duckdb.DuckDBPyConnection, table: LoadedTable) -> 
     columns = ", ".join(f"{c.name} {c.sql_type}" for c in spec.columns)
     connection.execute(f"create or replace table raw.{spec.table} ({columns}, row_number integer)")
     if table.rows:
+        # One insert of all rows: executemany costs a statement per row.
         marks = ", ".join("?" for _ in range(len(spec.columns) + 1))
-        connection.executemany(f"insert into raw.{spec.table} values ({marks})", table.rows)
+        values = ", ".join(f"({marks})" for _ in table.rows)
+        parameters = [value for row in table.rows for value in row]
+        connection.execute(f"insert into raw.{spec.table} values {values}", parameters)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from collections import Counter
@@ -14,6 +15,8 @@ from ingest.schemas import JOINED_CELL_SEPARATOR, normalize_header
 from ingest.values import BadValue, infer_date_format, parse_amount_cents, parse_dates
 
 DIGITS = re.compile(r"\d")
+# Amount cells repeat (prices, rents, transfers); parsing is pure, so each text is parsed once.
+cached_amount_cents = functools.lru_cache(maxsize=65536)(parse_amount_cents)
 
 
 @dataclass
@@ -103,8 +106,15 @@ class _Columns:
 
     def get(self, record: Record, role: str) -> str:
         """The role's cell, or the non-empty cells of its columns joined."""
-        cells = [self._cell(record, index) for index in self.index.get(role, [None])]
-        return JOINED_CELL_SEPARATOR.join(cell for cell in cells if cell)
+        indexes = self.index.get(role)
+        if indexes is None:
+            return ""
+        cells = record.cells
+        if len(indexes) == 1:  # the usual case, kept fast: this runs for every cell read
+            index = indexes[0]
+            return cells[index].strip() if index is not None and index < len(cells) else ""
+        joined = (self._cell(record, index) for index in indexes)
+        return JOINED_CELL_SEPARATOR.join(cell for cell in joined if cell)
 
     def named(self, record: Record, column: str) -> str:
         return self._cell(record, self._position(column))
@@ -155,7 +165,7 @@ def _amount_cents(record: Record, columns: _Columns, layout: Layout) -> int:
         text = columns.get(record, role)
         if not text:
             return None
-        return parse_amount_cents(text, schema.decimal, schema.thousands)
+        return cached_amount_cents(text, schema.decimal, schema.thousands)
 
     if "amount" in schema.columns:
         amount = cents("amount")
@@ -231,13 +241,24 @@ def _dates(
                 )
             )
             return [None] * len(texts)
+    # A column repeats few distinct dates: parse each once (a year of daily rows is 365 texts).
+    known: dict[str, dt.date | BadValue] = {}
     dates: list[dt.date | None] = []
     for record, text in zip(records, texts, strict=True):
-        try:
-            dates.append(parse_dates([text], list(formats))[0] if text else None)
-        except BadValue as error:
-            parsed.issues.append((record.line_number, str(error)))
+        if not text:
             dates.append(None)
+            continue
+        if text not in known:
+            try:
+                known[text] = parse_dates([text], list(formats))[0]
+            except BadValue as error:
+                known[text] = error
+        date = known[text]
+        if isinstance(date, BadValue):
+            parsed.issues.append((record.line_number, str(date)))
+            dates.append(None)
+        else:
+            dates.append(date)
     return dates
 
 
@@ -278,13 +299,13 @@ def parse_file(layout: Layout, household: Household, context: FileContext) -> Pa
             )
             shared_text = columns.get(record, "shared_amount")
             shared_cents = (
-                abs(parse_amount_cents(shared_text, schema.decimal, schema.thousands))
+                abs(cached_amount_cents(shared_text, schema.decimal, schema.thousands))
                 if shared_text
                 else None
             )
             balance_text = columns.get(record, "balance")
             balance_cents = (
-                parse_amount_cents(balance_text, schema.decimal, schema.thousands)
+                cached_amount_cents(balance_text, schema.decimal, schema.thousands)
                 if balance_text
                 else None
             )

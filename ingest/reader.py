@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import re
 from collections.abc import Iterator
@@ -27,6 +28,11 @@ class Record:
     line_number: int  # 1-based physical line where the record starts (§9.17)
     raw_line: str
     cells: list[str]
+
+    @functools.cached_property
+    def header_names(self) -> frozenset[str]:
+        """The cells as header names compare (§9.15), computed once per record."""
+        return frozenset(normalize_header(cell) for cell in self.cells)
 
     @property
     def is_blank(self) -> bool:
@@ -119,7 +125,7 @@ def head_lines(text: str, line_count: int) -> str:
 
 
 def _matching_schemas(
-    cells: list[str], raw_line: str, file_name: str, candidates: tuple[Schema, ...], delimiter: str
+    record: Record, file_name: str, candidates: tuple[Schema, ...], delimiter: str
 ) -> list[Schema]:
     return [
         schema
@@ -127,8 +133,8 @@ def _matching_schemas(
         if schema.has_header
         and schema.delimiter in (None, delimiter)
         and schema.matches_filename(file_name)
-        and (schema.header_line is None or schema.header_line.search(raw_line))
-        and not schema.headers_missing(cells)
+        and (schema.header_line is None or schema.header_line.search(record.raw_line))
+        and not schema.headers_missing(record.header_names)
     ]
 
 
@@ -160,7 +166,7 @@ def _closest_schema_reason(
             for schema in schemas.all():
                 if not schema.has_header:
                     continue
-                missing = schema.headers_missing(record.cells)
+                missing = schema.headers_missing(record.header_names)
                 share_found = 1 - len(missing) / len(schema.match_headers)
                 wanted = {normalize_header(h) for h in schema.match_headers}
                 extra = [c.strip() for c in record.cells if normalize_header(c) not in wanted]
@@ -201,9 +207,7 @@ def identify(path: Path, data: bytes, schemas: SchemaSet) -> Layout:
             for index, record in enumerate(records[:HEADER_SEARCH_RECORDS]):
                 if record.is_blank:
                     continue
-                matches = _matching_schemas(
-                    record.cells, record.raw_line, file_name, tier, delimiter
-                )
+                matches = _matching_schemas(record, file_name, tier, delimiter)
                 if matches:
                     found.append((index, delimiter, matches))
                     break

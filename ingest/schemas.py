@@ -93,8 +93,8 @@ class Schema:
     def is_aggregator(self) -> bool:
         return self.source_kind == "aggregator"
 
-    def headers_missing(self, header_cells: list[str]) -> list[str]:
-        present = {normalize_header(cell) for cell in header_cells}
+    def headers_missing(self, present: frozenset[str]) -> list[str]:
+        """The match.headers not among `present`, the header's cells as normalize_header gives."""
         return [h for h in self.match_headers if normalize_header(h) not in present]
 
     def matches_filename(self, file_name: str) -> bool:
