@@ -354,17 +354,17 @@ def _write_shared_ledger(
             movements.member_id,
             shares.share_amount,
             movements.movement_cents
+        -- Plain equality joins only (a condition on the left table alone makes DuckDB loop over
+        -- every pair): expense movements carry expense txn_ids, settlement movements settlement
+        -- ids, and the two never meet.
         from intermediate.int_balance_movements as movements
-        left join marts.fct_transactions as expenses
-            on movements.movement_kind = 'expense'
-            and movements.movement_source_id = expenses.txn_id
+        left join (select * from marts.fct_transactions where kind = 'expense') as expenses
+            on movements.movement_source_id = expenses.txn_id
         left join marts.fct_shares as shares
-            on movements.movement_kind = 'expense'
-            and movements.movement_source_id = shares.txn_id
+            on movements.movement_source_id = shares.txn_id
             and movements.member_id = shares.member_id
         left join marts.fct_settlements as settlements
-            on movements.movement_kind like 'settlement%'
-            and movements.movement_source_id = settlements.settlement_id
+            on movements.movement_source_id = settlements.settlement_id
         left join marts.fct_transactions as settlement_legs
             on coalesce(settlements.out_txn_id, settlements.in_txn_id) = settlement_legs.txn_id
         -- the opening balances come first on their day: later movements count from them
