@@ -276,11 +276,12 @@ def test_dbt_fails_on_every_broken_invariant(flat, tmp_path):
 
 
 def test_the_dbt_unit_tests_pass(flat):
-    """Cent allocation's hard cases and the merchant cleaning rules (models/**/_*__models.yml)."""
+    """Cent allocation, merchant cleaning and the refund check (models/**/_*__models.yml)."""
     result = run_dbt(Workspace(flat), "test", ["--select", "test_type:unit"])
     assert result.succeeded, result.failures
     assert sorted(result.statuses.items()) == [
         ("merchants_cleaned_when_no_lookup_knows_them", "pass"),
+        ("refunds_match_a_purchase_of_at_least_that_much_within_120_days", "pass"),
         ("shares_ledger_shared_part", "pass"),
         ("shares_one_cent_goes_to_the_larger_hash", "pass"),
         ("shares_refund_is_allocated_like_a_purchase", "pass"),

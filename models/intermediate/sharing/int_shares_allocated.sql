@@ -71,29 +71,46 @@ floored as (
     from exact_shares
 ),
 
-ranked as (
+leftovers as (
     select
-        *,
-        abs_cost_cents - sum(floor_cents) over (partition by txn_id) as leftover_cents,
+        txn_id,
+        any_value(abs_cost_cents) - sum(floor_cents) as leftover_cents
+    from floored
+    group by txn_id
+),
+
+ranked as (
+    -- Only expenses with leftover cents need the remainder order and its md5 tie-break.
+    select
+        floored.txn_id,
+        floored.member_id,
+        leftovers.leftover_cents,
         row_number() over (
-            partition by txn_id
-            order by share_remainder desc, md5(txn_id || ':' || member_id) desc
+            partition by floored.txn_id
+            order by floored.share_remainder desc, md5(floored.txn_id || ':' || floored.member_id) desc
         ) as remainder_rank
     from floored
+    inner join leftovers on floored.txn_id = leftovers.txn_id
+    where leftovers.leftover_cents > 0
 ),
 
 final as (
     select
-        txn_id,
-        member_id,
-        payer_member_id,
-        is_payer,
-        cost_cents,
+        floored.txn_id,
+        floored.member_id,
+        floored.payer_member_id,
+        floored.is_payer,
+        floored.cost_cents,
         cast(
-            sign(cost_cents) * (floor_cents + case when remainder_rank <= leftover_cents then 1 else 0 end)
+            sign(floored.cost_cents)
+            * (floored.floor_cents + case when ranked.remainder_rank <= ranked.leftover_cents then 1 else 0 end)
             as bigint
         ) as share_cents
-    from ranked
+    from floored
+    left join ranked
+        on
+            floored.txn_id = ranked.txn_id
+            and floored.member_id = ranked.member_id
 )
 
 select * from final

@@ -155,7 +155,7 @@ kinds as (
     from requested
 ),
 
-final as (
+decided as (
     select
         *,
         case
@@ -180,6 +180,37 @@ final as (
         case when kind = 'expense' and requested_sharing = 'split' then requested_payer_share_pct end
             as payer_share_pct
     from kinds
+),
+
+final as (
+    -- The decision and the facts later steps compute with; fct_transactions joins the
+    -- descriptive columns once, so this wide step stays narrow on disk.
+    select
+        txn_id,
+        owner_member_id,
+        transaction_date,
+        amount_cents,
+        cost_cents,
+        shared_amount_cents,
+        duplicate_of_txn_id,
+        duplicate_reason,
+        is_suspected_duplicate,
+        review_sharing,
+        review_note,
+        reviewed_at,
+        paired_as_settlement,
+        pair_out_txn_id,
+        counterparty_member_id,
+        requested_sharing,
+        requested_by,
+        requested_policy,
+        requested_payer_share_pct,
+        kind,
+        sharing,
+        decision_source,
+        policy,
+        payer_share_pct
+    from decided
 )
 
 select * from final

@@ -37,25 +37,32 @@ suspected_duplicates as (
     where is_suspected_duplicate
 ),
 
+largest_recent_purchase as (
+    -- The largest purchase at the same merchant in the 120 days up to each expense's date: one
+    -- window pass, where a per-refund search of the merchant's purchases grows with their product.
+    select
+        *,
+        max(case when cost > 0 then cost end) over (
+            partition by merchant
+            order by transaction_date
+            range between interval 120 days preceding and current row
+        ) as largest_purchase_within_120_days
+    from expenses
+),
+
 refunds_without_purchase as (
     -- A refund (negative cost) with no purchase at the same merchant of at least that much in
     -- the 120 days before it: perhaps a refund of something bought before the data starts.
     select
         'refund_without_purchase' as check_name,
-        refund.txn_id as subject,
-        'refund of ' || -refund.cost || ' at ' || refund.merchant || ' on ' || refund.transaction_date
+        txn_id as subject,
+        'refund of ' || -cost || ' at ' || merchant || ' on ' || transaction_date
         || ' matches no purchase in the 120 days before' as detail,
-        'balance explain ' || refund.txn_id as next_step
-    from expenses as refund
+        'balance explain ' || txn_id as next_step
+    from largest_recent_purchase
     where
-        refund.cost < 0
-        and not exists (
-            select 1 from expenses as purchase
-            where
-                purchase.merchant = refund.merchant
-                and purchase.cost >= -refund.cost
-                and purchase.transaction_date between refund.transaction_date - 120 and refund.transaction_date
-        )
+        cost < 0
+        and (merchant is null or coalesce(largest_purchase_within_120_days < -cost, true))
 ),
 
 category_medians as (
