@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from balance.dbt import SHARED_PARSE_CACHE
 from balance.workspace import PROJECT_ROOT
 
 from support import copy_demo_sources, invoke, net_cents, query
@@ -81,6 +82,20 @@ def test_ingest_script_and_dbt_build_work_on_their_own(tmp_path):
     assert "5 loaded, 1 rejected, 0 unchanged" in ingest.stdout
     assert build.returncode == 0, build.stdout[-2000:]
     assert net_cents(workspace) == {"alex": 682221, "sam": -682221}
+
+
+def test_a_new_workspace_reuses_the_parse_of_the_project(built_demo, tmp_path):
+    """dbt's parse (~3 s) is shared: a new workspace's first build starts from it, and dbt itself
+    confirms that nothing needed parsing again."""
+    assert SHARED_PARSE_CACHE.exists()  # left by built_demo's build
+    workspace = copy_demo_sources(tmp_path / "household")
+
+    result = invoke("run", "--workspace", str(workspace))
+
+    assert result.exit_code == 0, result.output
+    dbt_log = (workspace / "logs/dbt/dbt.log").read_text(encoding="utf-8")
+    assert "Partial parsing enabled, no changes found, skipping parsing" in dbt_log
+    assert "Unable to do partial parsing" not in dbt_log
 
 
 def test_the_demo_runs_with_no_network(tmp_path):
