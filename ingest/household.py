@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from ingest.values import BadValue, parse_amount_cents
 
@@ -326,14 +327,42 @@ def load_review_journal(path: Path, shown_path: str) -> tuple[LoadedTable, list[
     return read_table(path, REVIEW_JOURNAL, shown_path, set(), lambda _pattern: None)
 
 
+# How each configuration column travels to DuckDB as Arrow. Decimals travel as plain text
+# (cast in SQL) so that every value keeps its digits, whatever its exponent.
+ARROW_TYPES = {"varchar": pa.string(), "date": pa.date32(), "timestamp": pa.timestamp("us")}
+
+
+def _arrow_column(column: Column, values: list) -> pa.Array:
+    if column.sql_type.startswith("decimal"):
+        return pa.array([None if v is None else format(v, "f") for v in values], pa.string())
+    return pa.array(values, ARROW_TYPES[column.sql_type])
+
+
 def replace_table(connection: duckdb.DuckDBPyConnection, table: LoadedTable) -> None:
     """Rewrite one raw configuration table with its rows in file order."""
     spec = table.spec
     columns = ", ".join(f"{c.name} {c.sql_type}" for c in spec.columns)
     connection.execute(f"create or replace table raw.{spec.table} ({columns}, row_number integer)")
-    if table.rows:
-        # One insert of all rows: executemany costs a statement per row.
-        marks = ", ".join("?" for _ in range(len(spec.columns) + 1))
-        values = ", ".join(f"({marks})" for _ in table.rows)
-        parameters = [value for row in table.rows for value in row]
-        connection.execute(f"insert into raw.{spec.table} values {values}", parameters)
+    if not table.rows:
+        return
+    # One Arrow table rather than Python parameters: converting parameters one by one costs
+    # far more than the rows (the review journal holds thousands of lines).
+    by_column = list(zip(*table.rows, strict=True))
+    incoming = pa.table(
+        {
+            **{
+                column.name: _arrow_column(column, list(values))
+                for column, values in zip(spec.columns, by_column, strict=False)
+            },
+            "row_number": pa.array(by_column[-1], pa.int32()),
+        }
+    )
+    selected = ", ".join(f"cast({c.name} as {c.sql_type})" for c in spec.columns)
+    connection.register("incoming_configuration", incoming)
+    try:
+        connection.execute(
+            f"insert into raw.{spec.table} select {selected}, row_number "
+            "from incoming_configuration"
+        )
+    finally:
+        connection.unregister("incoming_configuration")

@@ -9,14 +9,31 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ingest.household import Household
 from ingest.reader import Layout, Record
-from ingest.schemas import JOINED_CELL_SEPARATOR, normalize_header
+from ingest.schemas import JOINED_CELL_SEPARATOR, Schema, normalize_header
 from ingest.values import BadValue, infer_date_format, parse_amount_cents, parse_dates
+from ingest.warehouse import arrow_rows
 
 DIGITS = re.compile(r"\d")
 # Amount cells repeat (prices, rents, transfers); parsing is pure, so each text is parsed once.
 cached_amount_cents = functools.lru_cache(maxsize=65536)(parse_amount_cents)
+# Most amounts are written plainly ("-12.34"); those need none of the general grammar, which
+# would read them to the same cents.
+PLAIN_AMOUNT = {
+    ".": re.compile(r"-?[0-9]+\.[0-9][0-9]"),
+    ",": re.compile(r"-?[0-9]+,[0-9][0-9]"),
+}
+
+
+def read_amount_cents(text: str, decimal: str, thousands: str) -> int:
+    """Cents of a stripped, non-empty amount cell: plain amounts directly, others by the grammar."""
+    if PLAIN_AMOUNT[decimal].fullmatch(text):
+        return int(text.replace(decimal, ""))
+    return cached_amount_cents(text, decimal, thousands)
 
 
 @dataclass
@@ -29,6 +46,34 @@ class ParsedFile:
     @property
     def rows_skipped(self) -> int:
         return sum(self.skipped.values())
+
+    def as_table(self) -> ParsedTable:
+        return ParsedTable(arrow_rows(self.rows), self.rows_read, self.skipped)
+
+
+@dataclass(frozen=True)
+class ParsedTable:
+    """A file's loadable rows as one Arrow table of raw.transactions columns, with its counts."""
+
+    table: pa.Table
+    rows_read: int
+    skipped: Counter
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.table.num_rows
+
+    @property
+    def rows_skipped(self) -> int:
+        return sum(self.skipped.values())
+
+    @property
+    def amount_cents_total(self) -> int:
+        return pc.sum(self.table["amount_cents"]).as_py() or 0
+
+    @property
+    def owners(self) -> list[str]:
+        return sorted(pc.unique(self.table["owner_member_id"]).to_pylist())
 
 
 @dataclass(frozen=True)
@@ -70,31 +115,30 @@ def transaction_id(
     return hashlib.md5("\x1f".join(facts).encode("utf-8")).hexdigest()[:16]
 
 
-class _Columns:
-    """Cell lookup by role, or by column name for `pending` and `skip_rows`, for one layout."""
+class Columns:
+    """Cell lookup by role, or by column name for `pending` and `skip_rows`, for one file."""
 
-    def __init__(self, layout: Layout):
-        schema = layout.schema
+    def __init__(self, schema: Schema, header_cells: list[str]):
         self.has_header = schema.has_header
         self.positions: dict[str, int] = {}
-        for index, cell in enumerate(layout.header_cells):
+        for index, cell in enumerate(header_cells):
             self.positions.setdefault(normalize_header(cell), index)
         # Columns a row condition reads must exist too, or the condition would silently never hold.
         condition_columns = [column for column, _ in schema.skip_rows]
         if schema.pending_column:
             condition_columns.append(schema.pending_column)
         self.index = {
-            role: [self._position(column) for column in names]
+            role: [self.position(column) for column in names]
             for role, names in schema.columns.items()
         }
         read = [*(name for names in schema.columns.values() for name in names), *condition_columns]
-        self.missing = sorted({column for column in read if self._position(column) is None})
+        self.missing = sorted({column for column in read if self.position(column) is None})
         if schema.has_header:
-            self.width = len(layout.header_cells)
+            self.width = len(header_cells)
         else:
-            self.width = max(self._position(column) for column in read) + 1
+            self.width = max(self.position(column) for column in read) + 1
 
-    def _position(self, column: str) -> int | None:
+    def position(self, column: str) -> int | None:
         if self.has_header:
             return self.positions.get(normalize_header(column))
         return int(column.split("_")[1]) - 1  # column_N of a file without header
@@ -117,10 +161,10 @@ class _Columns:
         return JOINED_CELL_SEPARATOR.join(cell for cell in joined if cell)
 
     def named(self, record: Record, column: str) -> str:
-        return self._cell(record, self._position(column))
+        return self._cell(record, self.position(column))
 
 
-def _record_shape_problem(record: Record, columns: _Columns) -> str | None:
+def _record_shape_problem(record: Record, columns: Columns) -> str | None:
     if len(record.cells) < columns.width:
         return f"expected {columns.width} fields, found {len(record.cells)}"
     extra = record.cells[columns.width :]
@@ -130,7 +174,7 @@ def _record_shape_problem(record: Record, columns: _Columns) -> str | None:
     return None
 
 
-def _select_records(layout: Layout, columns: _Columns, parsed: ParsedFile) -> list[Record]:
+def _select_records(layout: Layout, columns: Columns, parsed: ParsedFile) -> list[Record]:
     """Records after the header minus declared skips (counted by reason, §9.17)."""
     schema = layout.schema
     records = layout.data_records
@@ -158,14 +202,14 @@ def _select_records(layout: Layout, columns: _Columns, parsed: ParsedFile) -> li
     return selected
 
 
-def _amount_cents(record: Record, columns: _Columns, layout: Layout) -> int:
+def _amount_cents(record: Record, columns: Columns, layout: Layout) -> int:
     schema = layout.schema
 
     def cents(role: str) -> int | None:
         text = columns.get(record, role)
         if not text:
             return None
-        return cached_amount_cents(text, schema.decimal, schema.thousands)
+        return read_amount_cents(text, schema.decimal, schema.thousands)
 
     if "amount" in schema.columns:
         amount = cents("amount")
@@ -191,20 +235,30 @@ def _amount_cents(record: Record, columns: _Columns, layout: Layout) -> int:
 
 def _owner(
     record: Record,
-    columns: _Columns,
+    columns: Columns,
     layout: Layout,
     household: Household,
     inbox_member: str | None,
     account_text: str,
 ) -> str:
+    member_text = columns.get(record, "member")
+    return owner_of(layout.schema, household, inbox_member, member_text, account_text)
+
+
+def owner_of(
+    schema: Schema,
+    household: Household,
+    inbox_member: str | None,
+    member_text: str,
+    account_text: str,
+) -> str:
     """The mapped member column, else accounts.csv, else the inbox folder (§9.4)."""
-    static_member = layout.schema.static.get("member")
+    static_member = schema.static.get("member")
     if static_member:
         owner = household.member_named(static_member)
         if owner is None:
             raise BadValue(f"static member {static_member!r} is not a household member")
         return owner
-    member_text = columns.get(record, "member")
     if member_text:
         owner = household.member_named(member_text)
         if owner is None:
@@ -222,7 +276,7 @@ def _owner(
 
 
 def _dates(
-    records: list[Record], columns: _Columns, layout: Layout, role: str, parsed: ParsedFile
+    records: list[Record], columns: Columns, layout: Layout, role: str, parsed: ParsedFile
 ) -> list[dt.date | None]:
     """Dates of one column: a declared format, or one inferred from the whole column."""
     texts = [columns.get(record, role) for record in records]
@@ -265,7 +319,7 @@ def _dates(
 def parse_file(layout: Layout, household: Household, context: FileContext) -> ParsedFile:
     schema = layout.schema
     parsed = ParsedFile()
-    columns = _Columns(layout)
+    columns = Columns(schema, layout.header_cells)
     if columns.missing:
         parsed.issues.append((1, f"columns not in the file: {', '.join(columns.missing)}"))
         return parsed
@@ -299,13 +353,13 @@ def parse_file(layout: Layout, household: Household, context: FileContext) -> Pa
             )
             shared_text = columns.get(record, "shared_amount")
             shared_cents = (
-                abs(cached_amount_cents(shared_text, schema.decimal, schema.thousands))
+                abs(read_amount_cents(shared_text, schema.decimal, schema.thousands))
                 if shared_text
                 else None
             )
             balance_text = columns.get(record, "balance")
             balance_cents = (
-                cached_amount_cents(balance_text, schema.decimal, schema.thousands)
+                read_amount_cents(balance_text, schema.decimal, schema.thousands)
                 if balance_text
                 else None
             )

@@ -131,10 +131,12 @@ def _matching_schemas(
         schema
         for schema in candidates
         if schema.has_header
+        # A record with fewer cells than the schema's distinct headers cannot hold them all.
+        and schema.distinct_match_header_count <= len(record.cells)
         and schema.delimiter in (None, delimiter)
         and schema.matches_filename(file_name)
         and (schema.header_line is None or schema.header_line.search(record.raw_line))
-        and not schema.headers_missing(record.header_names)
+        and schema.has_match_headers(record.header_names)
     ]
 
 
@@ -168,7 +170,7 @@ def _closest_schema_reason(
                     continue
                 missing = schema.headers_missing(record.header_names)
                 share_found = 1 - len(missing) / len(schema.match_headers)
-                wanted = {normalize_header(h) for h in schema.match_headers}
+                wanted = {normalized for _, normalized in schema.normalized_match_headers}
                 extra = [c.strip() for c in record.cells if normalize_header(c) not in wanted]
                 score = (share_found, -len(extra))
                 if best is None or score > best[0]:
@@ -195,8 +197,34 @@ def split_head(head: str, delimiter: str) -> list[Record]:
         return []
 
 
+@dataclass(frozen=True)
+class Located:
+    """A file's schema, encoding, delimiter and header, found from its first lines only."""
+
+    schema: Schema
+    encoding: str
+    delimiter: str
+    header_index: int | None  # index in head_records of the header; None when the file has none
+    text: str  # the whole file, decoded as the schema says
+    head_records: list[Record]
+
+    @property
+    def header_record(self) -> Record | None:
+        return None if self.header_index is None else self.head_records[self.header_index]
+
+    def layout(self) -> Layout:
+        """The whole file split into records (raises IdentifyError for a quote left open)."""
+        records = split_records(self.text, self.delimiter)
+        return Layout(self.schema, self.encoding, self.delimiter, self.header_index, records)
+
+
 def identify(path: Path, data: bytes, schemas: SchemaSet) -> Layout:
     """Find the one schema, delimiter and header line of a file (raises IdentifyError)."""
+    return locate(path, data, schemas).layout()
+
+
+def locate(path: Path, data: bytes, schemas: SchemaSet) -> Located:
+    """Find the one schema, delimiter and header line of a file without splitting all of it."""
     text, encoding = decode(data)
     file_name = path.name
     head = head_lines(text, HEAD_LINES)
@@ -214,22 +242,33 @@ def identify(path: Path, data: bytes, schemas: SchemaSet) -> Layout:
         if found:
             # The earliest header line wins; the same line under two delimiters is one verdict.
             index, delimiter, matches = min(found, key=lambda item: item[0])
-            return _layout(_pick_winner(matches, file_name), data, text, encoding, delimiter, index)
+            schema = _pick_winner(matches, file_name)
+            return _located(schema, data, text, encoding, delimiter, index, heads_by_delimiter)
         headerless = [s for s in tier if not s.has_header and s.matches_filename(file_name)]
         if headerless:
             schema = _pick_winner(headerless, file_name)
             delimiter = schema.delimiter or _most_regular_delimiter(heads_by_delimiter)
-            return _layout(schema, data, text, encoding, delimiter, None)
+            return _located(schema, data, text, encoding, delimiter, None, heads_by_delimiter)
     raise IdentifyError(_closest_schema_reason(heads_by_delimiter, schemas, file_name))
 
 
-def _layout(
-    schema: Schema, data: bytes, text: str, encoding: str, delimiter: str, header_index: int | None
-) -> Layout:
-    """The whole file split once, re-read first when its schema declares another encoding."""
+def _located(
+    schema: Schema,
+    data: bytes,
+    text: str,
+    encoding: str,
+    delimiter: str,
+    header_index: int | None,
+    heads_by_delimiter: dict[str, list[Record]],
+) -> Located:
+    """The verdict, with the file re-read first when its schema declares another encoding."""
+    head_records = heads_by_delimiter.get(delimiter)  # absent for a schema's own delimiter
     if schema.encoding and schema.encoding.replace("-sig", "") != encoding.replace("-sig", ""):
         text, encoding = decode(data, schema.encoding)
-    return Layout(schema, encoding, delimiter, header_index, split_records(text, delimiter))
+        head_records = None
+    if head_records is None:
+        head_records = split_head(head_lines(text, HEAD_LINES), delimiter)
+    return Located(schema, encoding, delimiter, header_index, text, head_records)
 
 
 def _most_regular_delimiter(records_by_delimiter: dict[str, list[Record]]) -> str:

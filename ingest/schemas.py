@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,9 +94,21 @@ class Schema:
     def is_aggregator(self) -> bool:
         return self.source_kind == "aggregator"
 
+    @functools.cached_property
+    def normalized_match_headers(self) -> tuple[tuple[str, str], ...]:
+        """Each match header beside its normalized form: computed once, compared per header line."""
+        return tuple((header, normalize_header(header)) for header in self.match_headers)
+
+    @functools.cached_property
+    def distinct_match_header_count(self) -> int:
+        return len({wanted for _, wanted in self.normalized_match_headers})
+
     def headers_missing(self, present: frozenset[str]) -> list[str]:
         """The match.headers not among `present`, the header's cells as normalize_header gives."""
-        return [h for h in self.match_headers if normalize_header(h) not in present]
+        return [header for header, wanted in self.normalized_match_headers if wanted not in present]
+
+    def has_match_headers(self, present: frozenset[str]) -> bool:
+        return all(wanted in present for _, wanted in self.normalized_match_headers)
 
     def matches_filename(self, file_name: str) -> bool:
         return self.match_filename is None or bool(self.match_filename.search(file_name))
