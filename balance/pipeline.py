@@ -120,7 +120,13 @@ def export(workspace: Workspace, report: Reporter | None = None) -> None:
         raise PipelineError(str(error)) from None
     shown = workspace.relative(written)
     if written == workspace.workbook:
-        _remember(workspace, **summary, workbook_answers=workbook_answers_fingerprint(written))
+        as_written = _workbook_stat(written)  # before the read: a save after it shows as a change
+        _remember(
+            workspace,
+            **summary,
+            workbook_answers=workbook_answers_fingerprint(written),
+            workbook_stat=as_written,
+        )
     else:
         # The answers of a side workbook are imported on request only: the next run reads
         # balance_data.xlsx, whose recorded answers must stay those it was written with.
@@ -166,10 +172,21 @@ def _import_changed_answers(workspace: Workspace, last: dict, report: Reporter) 
     """Answers typed into the workbook since it was written go to the journal first (§9.19)."""
     if not workspace.workbook.exists():
         return
+    stat = _workbook_stat(workspace.workbook)
+    if stat == last.get("workbook_stat"):
+        # Saving answers rewrites the file, which changes its size or modification time.
+        report.debug(f"{workspace.relative(workspace.workbook)} is as last recorded; not read")
+        return
     answers = workbook_answers_fingerprint(workspace.workbook)
     if answers != last.get("workbook_answers"):
         import_review(workspace, report)
-        _remember(workspace, workbook_answers=answers)
+    _remember(workspace, workbook_answers=answers, workbook_stat=stat)
+
+
+def _workbook_stat(path: Path) -> list[int]:
+    """The workbook's size and modification time (ns), as recorded in logs/last_run.json."""
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns]
 
 
 def inputs_fingerprint(workspace: Workspace) -> str:

@@ -46,48 +46,61 @@ def read_answers(path: Path) -> tuple[list[Answer], dict[str, tuple[str, ...]]]:
     """The Queue_Review rows and, per txn_id, the question and answers the export wrote."""
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        sheet = book[QUEUE_SHEET]
-        rows = sheet.iter_rows(values_only=True)
-        header = [_text(cell) for cell in next(rows, ())]
-        missing = [name for name in QUEUE_HEADERS if name not in header]
-        if missing:
-            raise ValueError(f"{QUEUE_SHEET} has no column {', '.join(missing)}")
-        position = {name: header.index(name) for name in QUEUE_HEADERS}
-        answers = []
-        for sheet_row, cells in enumerate(rows, start=2):
-
-            def cell(name, cells=cells):
-                index = position[name]
-                return _text(cells[index]) if index < len(cells) else ""
-
-            if not cell("txn_id"):
-                continue
-            answers.append(
-                Answer(
-                    sheet_row,
-                    cell("txn_id"),
-                    cell("Shared?"),
-                    cell("Payer share %"),
-                    cell("Policy"),
-                    cell("Note"),
-                )
-            )
-        written: dict[str, tuple[str, ...]] = {}
-        if EXPORT_RECORD_SHEET in book.sheetnames:
-            record_rows = book[EXPORT_RECORD_SHEET].iter_rows(values_only=True)
-            next(record_rows, None)
-            for values in record_rows:
-                values = [_text(v) for v in values] + [""] * 6
-                if values[0]:
-                    written[values[0]] = tuple(values[1:6])
-        return answers, written
+        return _queue_answers(book), _export_record(book)
     finally:
         book.close()
 
 
+def _queue_answers(book) -> list[Answer]:
+    sheet = book[QUEUE_SHEET]
+    rows = sheet.iter_rows(values_only=True)
+    header = [_text(cell) for cell in next(rows, ())]
+    missing = [name for name in QUEUE_HEADERS if name not in header]
+    if missing:
+        raise ValueError(f"{QUEUE_SHEET} has no column {', '.join(missing)}")
+    position = {name: header.index(name) for name in QUEUE_HEADERS}
+    answers = []
+    for sheet_row, cells in enumerate(rows, start=2):
+
+        def cell(name, cells=cells):
+            index = position[name]
+            return _text(cells[index]) if index < len(cells) else ""
+
+        if not cell("txn_id"):
+            continue
+        answers.append(
+            Answer(
+                sheet_row,
+                cell("txn_id"),
+                cell("Shared?"),
+                cell("Payer share %"),
+                cell("Policy"),
+                cell("Note"),
+            )
+        )
+    return answers
+
+
+def _export_record(book) -> dict[str, tuple[str, ...]]:
+    written: dict[str, tuple[str, ...]] = {}
+    if EXPORT_RECORD_SHEET in book.sheetnames:
+        record_rows = book[EXPORT_RECORD_SHEET].iter_rows(values_only=True)
+        next(record_rows, None)
+        for values in record_rows:
+            values = [_text(v) for v in values] + [""] * 6
+            if values[0]:
+                written[values[0]] = tuple(values[1:6])
+    return written
+
+
 def workbook_answers_fingerprint(path: Path) -> str:
-    """Changes when any answer cell changes, and only then."""
-    answers, _written = read_answers(path)
+    """Changes when any answer cell changes, and only then. Reads Queue_Review alone (in
+    read-only mode openpyxl parses a sheet only when its rows are read)."""
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        answers = _queue_answers(book)
+    finally:
+        book.close()
     digest = hashlib.sha256()
     for answer in answers:
         digest.update(

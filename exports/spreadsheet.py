@@ -1,20 +1,45 @@
-"""Writing cells and Excel tables with xlsxwriter: formats, widths, and text that never runs."""
+"""Writing cells and Excel tables with xlsxwriter: formats, widths, and text that never runs.
+
+A workbook may be opened in xlsxwriter's constant_memory mode: each row goes to disk as soon as
+a later row is written, and text is stored in its cell instead of a shared-strings table. Every
+sheet is then written top to bottom, a table's header row before its data rows; everything here
+writes in that order, so it serves both modes. In that mode a table's data rows are written as
+XML by exports/sheet_rows.py, several times faster than cell by cell.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
+from functools import partial
+from operator import is_not
 
 import xlsxwriter
 from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_range
 from xlsxwriter.worksheet import Worksheet
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+from exports import sheet_rows
+from exports.sheet_rows import FORMULA_TRIGGERS, excel_day_number
+
 MONEY_FORMAT = "#,##0.00;[Red]-#,##0.00"
 # Room for the filter button Excel draws in a table's header cells.
 FILTER_BUTTON_WIDTH = 3
 MAX_COLUMN_WIDTH = 60
+DATE_WIDTH = len("yyyy-mm-dd")
+CellWriter = Callable[[int, object], None]  # (row, value): one column's cells
+
+
+def chart_cache(values: Iterable) -> list[str | None]:
+    """A chart series' cached figures for values written by Spreadsheet: numbers with Excel's
+    16 significant digits, as xlsxwriter reads them from cells it holds; no value, no cell."""
+    numbers = []
+    for value in values:
+        if isinstance(value, dt.date):
+            value = excel_day_number(value)
+        numbers.append(f"{float(value):.16g}")
+    return numbers or [None]
 
 
 class Spreadsheet:
@@ -28,9 +53,13 @@ class Spreadsheet:
         self.quoted = book.add_format({"quote_prefix": True})
         self.title = book.add_format({"bold": True, "font_size": 14})
         self.bold = book.add_format({"bold": True})
+        # Number the formats now, in this order, whichever cell comes to use one first.
+        for style in (self.money, self.date, self.month, self.quoted, self.title, self.bold):
+            style._get_xf_index()
         self._column_widths: dict[str, dict[int, int]] = {}
 
     def cell(self, sheet: Worksheet, row: int, column: int, value, style: Format | None = None):
+        """One cell of any type; a table's columns use the faster writers of column_writer."""
         if value is None:
             sheet.write_blank(row, column, None, style)
         elif isinstance(value, bool):
@@ -42,22 +71,90 @@ class Spreadsheet:
         elif isinstance(value, dt.datetime):
             sheet.write_datetime(row, column, value, style or self.date)
         elif isinstance(value, dt.date):
-            sheet.write_datetime(
-                row, column, dt.datetime.combine(value, dt.time()), style or self.date
-            )
+            sheet.write_number(row, column, excel_day_number(value), style or self.date)
         else:
-            text = str(value)
-            # Formula injection (§5, §9.24): a leading = + - @ tab or CR is shown, never run;
-            # write_string keeps the value as it is and the quote prefix tells Excel it is text.
-            quoted = text.startswith(FORMULA_TRIGGERS)
-            sheet.write_string(row, column, text, self.quoted if quoted else style)
+            self._write_text(sheet, row, column, str(value), style)
+
+    def _write_text(self, sheet: Worksheet, row: int, column: int, text: str, style) -> None:
+        _refuse_markup(sheet, text)
+        # Formula injection (§5, §9.24): a leading = + - @ tab or CR is shown, never run;
+        # write_string keeps the value as it is and the quote prefix tells Excel it is text.
+        quoted = text.startswith(FORMULA_TRIGGERS)
+        sheet.write_string(row, column, text, self.quoted if quoted else style)
+
+    def column_writer(
+        self, sheet: Worksheet, column: int, kind: type | None, style: Format | None = None
+    ) -> CellWriter:
+        """A writer for the cells of a column whose values are of type kind (or None), chosen
+        once for the column; a value of another type goes through cell()."""
+        writers = {
+            str: self._text_writer,
+            Decimal: self._decimal_writer,
+            int: self._number_writer,
+            float: self._number_writer,
+            dt.date: self._date_writer,
+        }
+        make = writers.get(kind)
+        if make is None or sheet.constant_memory and kind is str:  # see _write_text
+            return partial(self._any_value, sheet, column, style)
+        return make(sheet, column, style)
+
+    def _any_value(self, sheet: Worksheet, column: int, style, row: int, value) -> None:
+        self.cell(sheet, row, column, value, style)
+
+    def _text_writer(self, sheet: Worksheet, column: int, style) -> CellWriter:
+        write_string, quoted, other = sheet.write_string, self.quoted, self._any_value
+
+        def write(row: int, value) -> None:
+            if type(value) is not str:
+                other(sheet, column, style, row, value)
+            elif value.startswith(FORMULA_TRIGGERS):  # formula injection, as in _write_text
+                write_string(row, column, value, quoted)
+            else:
+                write_string(row, column, value, style)
+
+        return write
+
+    def _decimal_writer(self, sheet: Worksheet, column: int, style) -> CellWriter:
+        write_number, shown_as, other = sheet.write_number, style or self.money, self._any_value
+
+        def write(row: int, value) -> None:
+            if type(value) is Decimal:
+                write_number(row, column, float(value), shown_as)
+            else:
+                other(sheet, column, style, row, value)
+
+        return write
+
+    def _number_writer(self, sheet: Worksheet, column: int, style) -> CellWriter:
+        write_number, other = sheet.write_number, self._any_value
+
+        def write(row: int, value) -> None:
+            if type(value) is int or type(value) is float:  # not bool, a subclass of int
+                write_number(row, column, value, style)
+            else:
+                other(sheet, column, style, row, value)
+
+        return write
+
+    def _date_writer(self, sheet: Worksheet, column: int, style) -> CellWriter:
+        write_number, shown_as, other = sheet.write_number, style or self.date, self._any_value
+
+        def write(row: int, value) -> None:
+            if type(value) is dt.date:
+                write_number(row, column, excel_day_number(value), shown_as)
+            else:
+                other(sheet, column, style, row, value)
+
+        return write
 
     def facts(self, sheet: Worksheet, first_row: int, facts: Sequence[tuple[str, object]]) -> None:
         """Label and value pairs, one a row, in columns A and B."""
         for row, (label, value) in enumerate(facts, start=first_row):
             self.cell(sheet, row, 0, label)
             self.cell(sheet, row, 1, value)
-        self._fit_columns(sheet, ("", ""), facts)
+        for column in (0, 1):
+            self._widen(sheet, column, max((_shown_width(f[column]) for f in facts), default=0))
 
     def table(
         self,
@@ -70,27 +167,65 @@ class Spreadsheet:
     ) -> int:
         """An Excel table (filters, banded rows) at first_row; returns the row after it.
 
-        styles maps a header to the format of its cells when the value's type is not enough
-        (a date shown as a month). An empty table keeps one blank row, as Excel expects.
+        Each row holds one value per header; a column's writer is chosen by the type of its
+        values (None aside), as a query's columns have one. styles maps a header to the format
+        of its cells when the value's type is not enough (a date shown as a month). An empty
+        table keeps one blank row, as Excel expects.
         """
-        column_styles = [(styles or {}).get(header) for header in headers]
-        for row_index, values in enumerate(rows, start=first_row + 1):
-            for column, value in enumerate(values):
-                self.cell(sheet, row_index, column, value, column_styles[column])
+        if sheet.constant_memory and first_row < sheet.previous_row:
+            raise ValueError(f"table {name}: rows above row {sheet.previous_row + 1} are written")
         last_row = first_row + max(len(rows), 1)
-        sheet.add_table(
-            first_row,
-            0,
-            last_row,
-            len(headers) - 1,
-            {
-                "name": name,
-                "style": "Table Style Light 9",
-                "columns": [{"header": header} for header in headers],
-            },
-        )
-        self._fit_columns(sheet, headers, rows)
+        _declare_table(sheet, first_row, last_row, headers, name)
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in headers]
+        present = [list(filter(partial(is_not, None), values)) for values in columns]
+        kinds = [_column_type(values) for values in present]
+        for index, header in enumerate(headers):
+            widest = _widest(present[index], kinds[index])
+            self._widen(sheet, index, max(len(header) + FILTER_BUTTON_WIDTH, widest))
+        column_styles = [(styles or {}).get(header) for header in headers]
+        renderable = all(map(sheet_rows.can_render, kinds, present))
+        if sheet.constant_memory and renderable and last_row < sheet.xls_rowmax:
+            self._stream_rows(sheet, first_row, last_row, headers, rows, kinds, column_styles)
+        else:
+            self._write_rows(sheet, first_row, headers, rows, kinds, column_styles)
         return last_row + 1
+
+    def _write_rows(
+        self, sheet: Worksheet, first_row: int, headers, rows, kinds, column_styles
+    ) -> None:
+        """The rows below the header, a cell at a time through xlsxwriter."""
+        for header in headers:  # written by _declare_table
+            _refuse_markup(sheet, header)
+        writers = [
+            self.column_writer(sheet, column, kind, style)
+            for column, (kind, style) in enumerate(zip(kinds, column_styles, strict=True))
+        ]
+        for row_index, values in enumerate(rows, start=first_row + 1):
+            for write, value in zip(writers, values, strict=True):
+                write(row_index, value)
+
+    def _stream_rows(
+        self, sheet: Worksheet, first_row: int, last_row: int, headers, rows, kinds, column_styles
+    ) -> None:
+        """The header and data rows of a constant_memory sheet's table, a row of XML at a time."""
+        defaults = {Decimal: self.money, dt.date: self.date}
+        cells = [
+            sheet_rows.cell_xml(column, kind, style, defaults.get(kind), self.quoted)
+            for column, (kind, style) in enumerate(zip(kinds, column_styles, strict=True))
+        ]
+        # The header cells wait in xlsxwriter's buffer of the current row (the rows above have
+        # gone to the file when they were written): they are rendered here instead, as text.
+        sheet.table.clear()
+        header_cells = [
+            sheet_rows.cell_xml(column, str, None, None, self.quoted)
+            for column in range(len(kinds))
+        ]
+        sheet_rows.write_rows(sheet, first_row, [headers], header_cells)
+        last_with_cells = sheet_rows.write_rows(sheet, first_row + 1, rows, cells)
+        if last_with_cells > first_row:
+            sheet._check_dimensions(last_with_cells, 0)  # the sheet's extent, for its XML
+        # What is written below the table starts after it, as if xlsxwriter had written it.
+        sheet.previous_row = last_row + 1
 
     def data_sheet(
         self,
@@ -107,18 +242,88 @@ class Spreadsheet:
         return sheet
 
     def close(self) -> None:
+        # Column widths go into the sheet's XML ahead of its rows only when the book is closed,
+        # so they may be set last, from everything that was written.
         for sheet in self.book.worksheets():
             for column, width in self._column_widths.get(sheet.name, {}).items():
                 sheet.set_column(column, column, min(width, MAX_COLUMN_WIDTH) + 1)
         self.book.close()
 
-    def _fit_columns(self, sheet: Worksheet, headers, rows) -> None:
+    def _widen(self, sheet: Worksheet, column: int, width: int) -> None:
         """Remember the widest value of each column; several tables may share a column."""
         widths = self._column_widths.setdefault(sheet.name, {})
-        for column, header in enumerate(headers):
-            widest = max((_shown_width(row[column]) for row in rows), default=0)
-            needed = max(len(header) + FILTER_BUTTON_WIDTH if header else 0, widest)
-            widths[column] = max(widths.get(column, 0), needed)
+        widths[column] = max(widths.get(column, 0), width)
+
+
+def _refuse_markup(sheet: Worksheet, text: str) -> None:
+    """xlsxwriter copies text shaped like its rich-string markup into a constant_memory sheet's
+    XML as it is, where it could add cells, formulas among them; sheet_rows escapes it."""
+    if sheet.constant_memory and text.startswith("<r>") and text.endswith("</r>"):
+        raise ValueError(f"{sheet.name}: text shaped like xlsxwriter markup: {text[:40]!r}")
+
+
+def _declare_table(
+    sheet: Worksheet, first_row: int, last_row: int, headers: Sequence[str], name: str
+) -> None:
+    """Declare the table from first_row (its headers) to last_row and write the header row.
+
+    xlsxwriter's add_table refuses a constant_memory sheet, because it writes the header cells
+    itself, as shared strings, and a streamed row cannot be changed later. Nothing is written
+    yet at or below first_row, so the table is declared with the mode off for the call, over the
+    header and one data row (add_table also notes every cell of its range, a dictionary entry per
+    cell), then widened to last_row; the header cells are written again as the mode requires.
+    """
+    streaming = sheet.constant_memory
+    sheet.constant_memory = False
+    try:
+        status = sheet.add_table(
+            first_row,
+            0,
+            first_row + 1,
+            len(headers) - 1,
+            {
+                "name": name,
+                "style": "Table Style Light 9",
+                "columns": [{"header": header} for header in headers],
+            },
+        )
+    finally:
+        sheet.constant_memory = streaming
+    if status != 0:
+        raise ValueError(f"xlsxwriter refused the table {name} ({status})")
+    table = sheet.tables[-1]
+    table["range"] = table["a_range"] = table["autofilter"] = xl_range(
+        first_row, 0, last_row, len(headers) - 1
+    )
+    for column, header in enumerate(headers):
+        sheet.write_string(first_row, column, header)
+
+
+def _column_type(present: Sequence) -> type | None:
+    """The type of a column's values (those not None): None when there are none, object when
+    they differ."""
+    types = set(map(type, present))
+    if len(types) > 1:
+        return object
+    return types.pop() if types else None
+
+
+def _widest(present: Sequence, kind: type | None) -> int:
+    """The width of a column's widest value as shown (see _shown_width), measured per column:
+    the length of a number as shown grows with its distance from zero on either side."""
+    if not present:
+        return 0
+    if kind is str:
+        return max(map(len, present))
+    if kind is dt.date:
+        return DATE_WIDTH
+    if kind is Decimal or kind is int:
+        return max(_shown_width(min(present)), _shown_width(max(present)))
+    return _any(present)
+
+
+def _any(values: Sequence) -> int:
+    return max(map(_shown_width, values))
 
 
 def _shown_width(value) -> int:
@@ -128,5 +333,5 @@ def _shown_width(value) -> int:
     if isinstance(value, Decimal):
         return len(f"{value:,.2f}")
     if isinstance(value, dt.date):
-        return len("yyyy-mm-dd")
+        return DATE_WIDTH
     return len(str(value))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import xlsxwriter
 
 from exports.files import replace_atomically
 from exports.masking import masked_select
-from exports.spreadsheet import Spreadsheet
+from exports.spreadsheet import Spreadsheet, chart_cache
 
 SUMMARY_SHEET = "Summary"
 QUEUE_SHEET = "Queue_Review"
@@ -102,6 +102,14 @@ def _fetch(connection, query: str) -> list[tuple]:
     return connection.execute(masked_select(connection, f"({query})")).fetchall()
 
 
+def _fetch_in_batches(connection, query: str, batch_rows: int = 50_000) -> Iterator[tuple]:
+    """The rows of query, masked as _fetch masks them, a batch at a time: rows that are only
+    added up need not all be held in memory at once (no other query may run meanwhile)."""
+    result = connection.execute(masked_select(connection, f"({query})"))
+    while batch := result.fetchmany(batch_rows):
+        yield from batch
+
+
 def _members(connection) -> Members:
     return _fetch(
         connection, "select member_id, display_name from marts.dim_members order by member_order"
@@ -120,7 +128,7 @@ def _by_member(rows, members: Members) -> list[tuple]:
 
 
 def _write_summary(
-    spreadsheet: Spreadsheet, connection, members: Members, history_days: int
+    spreadsheet: Spreadsheet, connection, members: Members, history: list[tuple]
 ) -> None:
     """The statement in words, the balances, settle-up, and the charts (§4 Outputs)."""
     sheet = spreadsheet.book.add_worksheet(SUMMARY_SHEET)
@@ -191,23 +199,25 @@ def _write_summary(
     if not members:
         return  # a chart needs a series, and each member is one
     chart_column = len(monthly_headers) + 1
-    balance_chart = _balance_chart(spreadsheet, members, history_days)
+    balance_chart = _balance_chart(spreadsheet, members, history)
     sheet.insert_chart(1, chart_column, balance_chart, CHART_SIZE)
-    monthly_chart = _monthly_chart(spreadsheet, members, monthly_top, len(monthly_rows))
+    monthly_chart = _monthly_chart(spreadsheet, members, monthly_top, monthly_rows)
     sheet.insert_chart(1 + CHART_ROWS, chart_column, monthly_chart, CHART_SIZE)
 
 
-def _balance_chart(spreadsheet: Spreadsheet, members: Members, days: int):
+def _balance_chart(spreadsheet: Spreadsheet, members: Members, history: list[tuple]):
     """Each member's running balance, a line per member, from the Balance_History sheet."""
     chart = spreadsheet.book.add_chart({"type": "line"})
-    last_row = max(days, 1)
+    last_row = max(len(history), 1)
+    days = chart_cache(row[0] for row in history)
     # Series names point at the header cells: a name typed as text could read as a formula.
-    for column in range(1, len(members) + 1):
+    for column, (_member_id, name) in enumerate(members, start=1):
         chart.add_series(
             {
                 "name": [BALANCE_HISTORY_SHEET, 0, column],
                 "categories": [BALANCE_HISTORY_SHEET, 1, 0, last_row, 0],
                 "values": [BALANCE_HISTORY_SHEET, 1, column, last_row, column],
+                **_series_cache(name, days, chart_cache(row[column] for row in history)),
             }
         )
     chart.set_title({"name": "Running balance (+ is owed)"})
@@ -216,22 +226,33 @@ def _balance_chart(spreadsheet: Spreadsheet, members: Members, days: int):
     return chart
 
 
-def _monthly_chart(spreadsheet: Spreadsheet, members: Members, header_row: int, months: int):
+def _monthly_chart(
+    spreadsheet: Spreadsheet, members: Members, header_row: int, monthly_rows: list[tuple]
+):
     """Shared spending per month, each member's share stacked, from the MonthlyShared table."""
     chart = spreadsheet.book.add_chart({"type": "column", "subtype": "stacked"})
-    first_row, last_row = header_row + 1, header_row + max(months, 1)
-    for column in range(1, len(members) + 1):
+    first_row, last_row = header_row + 1, header_row + max(len(monthly_rows), 1)
+    months = chart_cache(row[0] for row in monthly_rows)
+    for column, (_member_id, name) in enumerate(members, start=1):
         chart.add_series(
             {
                 "name": [SUMMARY_SHEET, header_row, column],
                 "categories": [SUMMARY_SHEET, first_row, 0, last_row, 0],
                 "values": [SUMMARY_SHEET, first_row, column, last_row, column],
+                **_series_cache(name, months, chart_cache(row[column] for row in monthly_rows)),
             }
         )
     chart.set_title({"name": "Monthly shared spending"})
     chart.set_x_axis({"num_format": "yyyy-mm"})
     chart.set_y_axis({"num_format": "#,##0"})
     return chart
+
+
+def _series_cache(name: str, categories: list, values: list) -> dict:
+    """What a chart shows until the spreadsheet program reads the cells again. xlsxwriter
+    copies it from the cells it holds, which a constant_memory sheet has already written out,
+    so it is given here: the same figures as the cells of the series' ranges."""
+    return {"name_data": [name], "categories_data": categories, "values_data": values}
 
 
 def _write_queue(spreadsheet: Spreadsheet, connection) -> list[tuple]:
@@ -327,7 +348,7 @@ def _write_shared_ledger(
     """Every entry that moves a balance, oldest first: shared and split expenses with each
     member's share, settlements, and the opening balances, with each member's balance after
     the entry. It reads the movements fct_balances_daily sums, so the two agree to the cent."""
-    movements = _fetch(
+    movements = _fetch_in_batches(
         connection,
         """
         select
@@ -560,11 +581,14 @@ def export_workbook(connection, target: Path) -> Path:
     """Write the workbook; returns where it went, which is beside target when target is open."""
 
     def write(path: Path) -> None:
-        spreadsheet = Spreadsheet(xlsxwriter.Workbook(str(path), {"remove_timezone": True}))
+        # constant_memory: each row goes to disk when the next is written, text inline; the
+        # sheets below are therefore written top to bottom, one after the other.
+        options = {"remove_timezone": True, "constant_memory": True}
+        spreadsheet = Spreadsheet(xlsxwriter.Workbook(str(path), options))
         members = _members(connection)
         history = _balance_history(connection, members)
         window_start = workbook_window_start(connection)
-        _write_summary(spreadsheet, connection, members, len(history))
+        _write_summary(spreadsheet, connection, members, history)
         queue_rows = _write_queue(spreadsheet, connection)
         _write_transactions(spreadsheet, connection, window_start)
         _write_shared_ledger(spreadsheet, connection, members, window_start)

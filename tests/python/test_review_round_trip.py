@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import openpyxl
 import pytest
+
+from balance import pipeline
 
 from support import invoke, net_cents, query
 
@@ -103,3 +106,69 @@ def test_decisions_survive_deleting_the_warehouse(demo_copy):
 
     assert result.exit_code == 0, result.output
     assert net_cents(demo_copy) == expected == {"alex": 684476, "sam": -684476}
+
+
+def recorded_workbook_stat(workspace) -> list[int]:
+    state = json.loads((workspace / "logs/last_run.json").read_text(encoding="utf-8"))
+    return state["workbook_stat"]
+
+
+def file_stat(path) -> list[int]:
+    return [path.stat().st_size, path.stat().st_mtime_ns]
+
+
+def forbid_reading_the_workbook(monkeypatch) -> None:
+    """From here on, reading the workbook's answers fails the test."""
+
+    def fail(path):
+        raise AssertionError(f"{path} was read")
+
+    monkeypatch.setattr(pipeline, "workbook_answers_fingerprint", fail)
+
+
+def test_a_workbook_as_the_export_wrote_it_is_not_read_again(demo_copy, monkeypatch):
+    workbook = demo_copy / "output/balance_data.xlsx"
+    assert recorded_workbook_stat(demo_copy) == file_stat(workbook)
+    forbid_reading_the_workbook(monkeypatch)
+
+    result = invoke("run", "--workspace", str(demo_copy), "--debug")
+
+    assert result.exit_code == 0, result.output
+    assert "debug: output/balance_data.xlsx is as last recorded; not read" in result.output
+    assert "Nothing changed since the last run" in result.output
+
+
+def test_an_answer_saved_after_a_run_is_imported_once(demo_copy, monkeypatch):
+    before = net_cents(demo_copy)
+    answer(demo_copy, JULY_PIZZA, **{"Shared?": "Y"})
+    workbook = demo_copy / "output/balance_data.xlsx"
+    assert recorded_workbook_stat(demo_copy) != file_stat(workbook)
+
+    result = invoke("run", "--workspace", str(demo_copy))
+
+    assert result.exit_code == 0, result.output
+    assert "imported 1 answer(s)" in result.output
+    assert net_cents(demo_copy)["alex"] - before["alex"] == 2255
+    assert recorded_workbook_stat(demo_copy) == file_stat(workbook)  # the new export's
+    journal = journal_lines(demo_copy)
+    forbid_reading_the_workbook(monkeypatch)
+    again = invoke("run", "--workspace", str(demo_copy))
+    assert again.exit_code == 0, again.output
+    assert "Nothing changed since the last run" in again.output
+    assert journal_lines(demo_copy) == journal
+
+
+def test_a_workbook_saved_without_answers_is_read_once(demo_copy, monkeypatch):
+    workbook = demo_copy / "output/balance_data.xlsx"
+    journal = journal_lines(demo_copy)
+    openpyxl.load_workbook(workbook).save(workbook)  # opened and saved, nothing typed
+
+    result = invoke("run", "--workspace", str(demo_copy))
+
+    assert result.exit_code == 0, result.output
+    assert "Nothing changed since the last run" in result.output
+    assert "imported" not in result.output
+    assert journal_lines(demo_copy) == journal
+    assert recorded_workbook_stat(demo_copy) == file_stat(workbook)
+    forbid_reading_the_workbook(monkeypatch)
+    assert "Nothing changed" in invoke("run", "--workspace", str(demo_copy)).output

@@ -9,6 +9,8 @@ import os
 import re
 import shutil
 import subprocess
+import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -16,8 +18,10 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 import xlsxwriter
+from xlsxwriter.utility import _datetime_to_excel_datetime
 
-from exports import workbook
+from exports import sheet_rows, workbook
+from exports.sheet_rows import excel_day_number
 from exports.spreadsheet import Spreadsheet
 from exports.workbook import export_workbook
 
@@ -477,3 +481,100 @@ def test_a_very_large_warehouse_shows_recent_months_and_a_carried_forward_line(
     assert balances == {"Alex balance": float(july_end["alex"]),
                         "Sam balance": float(july_end["sam"])}  # fmt: skip
     assert ledger[-1][-2:] == (6822.21, -6822.21)
+
+
+TRICKY_TEXT = [
+    "plain", " leading space", "trailing space ", "tab\tinside", "\tleading tab", "line\nbreak",
+    "ends with newline\n", "carriage\rreturn", "\x01control", "_x0041_ looks like an escape",
+    "a & b < c > d", 'double "quotes"', "non\ufffecharacter", "=1+1", "+1", "-1", "@A1",
+    "ünïcödé and 🎉", "", "plain", "=1+1",
+    "x" * 32_766 + "🎉 more than a cell holds", "=" + "y" * 40_000,
+]  # fmt: skip
+
+
+def written_sheets(path: Path, stream_rows: bool, monkeypatch) -> dict[str, bytes]:
+    """A constant_memory workbook with a table below other cells and a data sheet, written
+    with the row XML of exports/sheet_rows.py or, with stream_rows False, cell by cell by
+    xlsxwriter; returns its sheets' XML."""
+    if not stream_rows:
+        monkeypatch.setattr(sheet_rows, "can_render", lambda kind, values: False)
+    spreadsheet = Spreadsheet(xlsxwriter.Workbook(str(path), {"constant_memory": True}))
+    rows = [
+        (text, Decimal(index) / 7, index - 9,
+         None if index == 5 else dt.date(2026, 1, 1) + dt.timedelta(days=index),
+         None if index % 3 else f"note {index}", 10 ** (index % 20) / 3)
+        for index, text in enumerate(TRICKY_TEXT)
+    ]  # fmt: skip
+    headers = ("Text", "Money", "Count", "Day", "Note", "Ratio")
+    summary = spreadsheet.book.add_worksheet("Summary")
+    spreadsheet.facts(summary, 0, [("As of", dt.date(2026, 10, 1)), ("Rows", len(rows))])
+    after = spreadsheet.table(summary, 3, headers, rows, "Tricky", {"Day": spreadsheet.month})
+    summary.write_string(after + 1, 0, "Below the table", spreadsheet.bold)
+    spreadsheet.data_sheet("Data", headers, rows, "TrickyData")
+    spreadsheet.data_sheet("Empty", ("Nothing",), [], "Empty")
+    spreadsheet.close()
+    with zipfile.ZipFile(path) as package:
+        return {
+            name: package.read(name)
+            for name in package.namelist()
+            if name.startswith(("xl/worksheets/", "xl/tables/", "xl/styles"))
+        }
+
+
+def test_streamed_rows_are_the_xml_xlsxwriter_writes(tmp_path, monkeypatch):
+    streamed = written_sheets(tmp_path / "streamed.xlsx", True, monkeypatch)
+    by_cell = written_sheets(tmp_path / "by_cell.xlsx", False, monkeypatch)
+
+    assert streamed.keys() == by_cell.keys()
+    for name, xml in by_cell.items():
+        assert streamed[name] == xml, name
+    book = openpyxl.load_workbook(tmp_path / "streamed.xlsx")
+    data = [row[0].value for row in book["Data"].iter_rows(min_row=2)]
+    # Excel reads _xHHHH_ as the character it stands for; openpyxl leaves it as it is.
+    escaped = {
+        "carriage\rreturn": "carriage_x000D_return",
+        "\x01control": "_x0001_control",
+        "_x0041_ looks like an escape": "_x005F_x0041_ looks like an escape",
+        "non\ufffecharacter": "non_xFFFE_character",
+    }
+    # A cell holds 32,767 UTF-16 units; the emoji would take two where one is left.
+    escaped |= {TRICKY_TEXT[-2]: "x" * 32_766, TRICKY_TEXT[-1]: TRICKY_TEXT[-1][:32_767]}
+    assert data == [escaped.get(text, text) for text in TRICKY_TEXT]
+    assert book["Summary"][f"A{6 + len(TRICKY_TEXT)}"].value == "Below the table"
+
+
+def test_text_shaped_like_xlsxwriter_markup_stays_text(tmp_path):
+    spreadsheet = Spreadsheet(
+        xlsxwriter.Workbook(str(tmp_path / "markup.xlsx"), {"constant_memory": True})
+    )
+    # xlsxwriter copies text like this into a constant_memory sheet as XML: here, a formula
+    markup = '<r><t>x</t></r></is></c><c r="B2"><f>1+1</f></c><c r="C2"><is><r><t>y</t></r>'
+    long_markup = markup.replace("x", "x" * 20_000)  # beyond half a cell's 32,767 units
+    header = "<r><t>Description</t></r>"  # a household's display name can be a header
+    spreadsheet.data_sheet("Data", (header,), [(markup,), (long_markup,)], "Data")
+    spreadsheet.close()
+
+    cells = list(openpyxl.load_workbook(tmp_path / "markup.xlsx")["Data"].iter_rows())
+    assert [[(cell.value, cell.data_type) for cell in row] for row in cells] == [
+        [(header, "s")],
+        [(markup, "s")],
+        [(long_markup, "s")],
+    ]
+
+
+def test_markup_shaped_text_that_cannot_be_escaped_is_refused(tmp_path):
+    spreadsheet = Spreadsheet(
+        xlsxwriter.Workbook(str(tmp_path / "mixed.xlsx"), {"constant_memory": True})
+    )
+    rows = [("<r><t>x</t></r>",), (1,)]  # a column of mixed types is written cell by cell
+    with pytest.raises(ValueError, match="Data: text shaped like xlsxwriter markup"):
+        spreadsheet.data_sheet("Data", ("Mixed",), rows, "Data")
+
+
+@pytest.mark.parametrize(
+    "day", ["1899-12-31", "1900-01-01", "1900-02-28", "1900-03-01", "1970-01-01", "2026-09-28"]
+)
+def test_excel_day_numbers_are_xlsxwriters(day):
+    date = dt.date.fromisoformat(day)
+    expected = _datetime_to_excel_datetime(date, date_1904=False, remove_timezone=True)
+    assert excel_day_number(date) == expected
