@@ -94,8 +94,12 @@ def run_dbt(workspace: Workspace, subcommand: str = "build", extra_args=()) -> B
 
 
 def _reuse_shared_parse(workspace_parse: Path) -> None:
-    if not workspace_parse.exists() and SHARED_PARSE_CACHE.exists():
-        shutil.copyfile(SHARED_PARSE_CACHE, workspace_parse)
+    """Start a workspace that has no parse from the shared one; without it dbt parses afresh."""
+    try:
+        if not workspace_parse.exists() and SHARED_PARSE_CACHE.exists():
+            shutil.copyfile(SHARED_PARSE_CACHE, workspace_parse)
+    except OSError:  # e.g. a cache folder another user made private
+        pass
 
 
 def _share_parse(workspace_parse: Path) -> None:

@@ -20,9 +20,14 @@ from balance.settle import format_statement, read_statement, write_statement_wor
 from balance.workspace import PROJECT_ROOT, Workspace, make_private_dir
 from exports.files import remove_stale_temporaries, write_private_text
 from exports.powerbi import UnsafeColumnType, export_parquet
-from exports.review import ReviewImport, import_review_answers, workbook_answers_fingerprint
+from exports.review import (
+    ReviewImport,
+    blank_answers_fingerprint,
+    import_review_answers,
+    workbook_answers_fingerprint,
+)
 from exports.summary import read_balance_summary
-from exports.workbook import export_workbook
+from exports.workbook import export_workbook, queue_txn_ids
 from ingest.doctor import Diagnosis, diagnose
 from ingest.household import HouseholdError
 from ingest.inbox import IngestReport, format_report, inbox_files, ingest_workspace, print_progress
@@ -114,17 +119,18 @@ def export(workspace: Workspace, report: Reporter | None = None) -> None:
         with connect(workspace.warehouse, read_only=True) as connection:
             parquet_files = export_parquet(connection, workspace.powerbi)
             written = export_workbook(connection, workspace.workbook)
+            written_answers = blank_answers_fingerprint(queue_txn_ids(connection))
             summary = read_balance_summary(connection) | read_health(connection)
             report.debug(_row_counts(connection))
     except (WarehouseLocked, UnsafeColumnType) as error:
         raise PipelineError(str(error)) from None
     shown = workspace.relative(written)
     if written == workspace.workbook:
-        as_written = _workbook_stat(written)  # before the read: a save after it shows as a change
+        as_written = _workbook_stat(written)  # any save from now on shows as a change
         _remember(
             workspace,
             **summary,
-            workbook_answers=workbook_answers_fingerprint(written),
+            workbook_answers=written_answers,
             workbook_stat=as_written,
         )
     else:
@@ -184,9 +190,10 @@ def _import_changed_answers(workspace: Workspace, last: dict, report: Reporter) 
 
 
 def _workbook_stat(path: Path) -> list[int]:
-    """The workbook's size and modification time (ns), as recorded in logs/last_run.json."""
+    """The workbook's file, size and change times (ns), as recorded in logs/last_run.json:
+    a save rewrites or replaces the file, and no program can set the change time back."""
     stat = path.stat()
-    return [stat.st_size, stat.st_mtime_ns]
+    return [stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
 
 
 def inputs_fingerprint(workspace: Workspace) -> str:

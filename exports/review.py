@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -101,13 +102,22 @@ def workbook_answers_fingerprint(path: Path) -> str:
         answers = _queue_answers(book)
     finally:
         book.close()
+    return _answers_fingerprint(
+        (answer.txn_id, answer.shared, answer.payer_share_pct, answer.policy, answer.note)
+        for answer in answers
+    )
+
+
+def blank_answers_fingerprint(txn_ids: Iterable[str]) -> str:
+    """The fingerprint of a Queue_Review as the export writes it, every answer blank: the same
+    as reading the new workbook back, without reading it."""
+    return _answers_fingerprint((txn_id, "", "", "", "") for txn_id in txn_ids)
+
+
+def _answers_fingerprint(answers: Iterable[tuple[str, ...]]) -> str:
     digest = hashlib.sha256()
     for answer in answers:
-        digest.update(
-            repr(
-                (answer.txn_id, answer.shared, answer.payer_share_pct, answer.policy, answer.note)
-            ).encode()
-        )
+        digest.update(repr(answer).encode())
     return digest.hexdigest()
 
 

@@ -10,7 +10,7 @@ XML by exports/sheet_rows.py, several times faster than cell by cell.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from functools import partial
 from operator import is_not
@@ -28,7 +28,6 @@ MONEY_FORMAT = "#,##0.00;[Red]-#,##0.00"
 FILTER_BUTTON_WIDTH = 3
 MAX_COLUMN_WIDTH = 60
 DATE_WIDTH = len("yyyy-mm-dd")
-CellWriter = Callable[[int, object], None]  # (row, value): one column's cells
 
 
 def chart_cache(values: Iterable) -> list[str | None]:
@@ -59,7 +58,7 @@ class Spreadsheet:
         self._column_widths: dict[str, dict[int, int]] = {}
 
     def cell(self, sheet: Worksheet, row: int, column: int, value, style: Format | None = None):
-        """One cell of any type; a table's columns use the faster writers of column_writer."""
+        """One cell of any type; streamed tables render theirs in exports/sheet_rows.py."""
         if value is None:
             sheet.write_blank(row, column, None, style)
         elif isinstance(value, bool):
@@ -81,72 +80,6 @@ class Spreadsheet:
         # write_string keeps the value as it is and the quote prefix tells Excel it is text.
         quoted = text.startswith(FORMULA_TRIGGERS)
         sheet.write_string(row, column, text, self.quoted if quoted else style)
-
-    def column_writer(
-        self, sheet: Worksheet, column: int, kind: type | None, style: Format | None = None
-    ) -> CellWriter:
-        """A writer for the cells of a column whose values are of type kind (or None), chosen
-        once for the column; a value of another type goes through cell()."""
-        writers = {
-            str: self._text_writer,
-            Decimal: self._decimal_writer,
-            int: self._number_writer,
-            float: self._number_writer,
-            dt.date: self._date_writer,
-        }
-        make = writers.get(kind)
-        if make is None or sheet.constant_memory and kind is str:  # see _write_text
-            return partial(self._any_value, sheet, column, style)
-        return make(sheet, column, style)
-
-    def _any_value(self, sheet: Worksheet, column: int, style, row: int, value) -> None:
-        self.cell(sheet, row, column, value, style)
-
-    def _text_writer(self, sheet: Worksheet, column: int, style) -> CellWriter:
-        write_string, quoted, other = sheet.write_string, self.quoted, self._any_value
-
-        def write(row: int, value) -> None:
-            if type(value) is not str:
-                other(sheet, column, style, row, value)
-            elif value.startswith(FORMULA_TRIGGERS):  # formula injection, as in _write_text
-                write_string(row, column, value, quoted)
-            else:
-                write_string(row, column, value, style)
-
-        return write
-
-    def _decimal_writer(self, sheet: Worksheet, column: int, style) -> CellWriter:
-        write_number, shown_as, other = sheet.write_number, style or self.money, self._any_value
-
-        def write(row: int, value) -> None:
-            if type(value) is Decimal:
-                write_number(row, column, float(value), shown_as)
-            else:
-                other(sheet, column, style, row, value)
-
-        return write
-
-    def _number_writer(self, sheet: Worksheet, column: int, style) -> CellWriter:
-        write_number, other = sheet.write_number, self._any_value
-
-        def write(row: int, value) -> None:
-            if type(value) is int or type(value) is float:  # not bool, a subclass of int
-                write_number(row, column, value, style)
-            else:
-                other(sheet, column, style, row, value)
-
-        return write
-
-    def _date_writer(self, sheet: Worksheet, column: int, style) -> CellWriter:
-        write_number, shown_as, other = sheet.write_number, style or self.date, self._any_value
-
-        def write(row: int, value) -> None:
-            if type(value) is dt.date:
-                write_number(row, column, excel_day_number(value), shown_as)
-            else:
-                other(sheet, column, style, row, value)
-
-        return write
 
     def facts(self, sheet: Worksheet, first_row: int, facts: Sequence[tuple[str, object]]) -> None:
         """Label and value pairs, one a row, in columns A and B."""
@@ -172,9 +105,15 @@ class Spreadsheet:
         of its cells when the value's type is not enough (a date shown as a month). An empty
         table keeps one blank row, as Excel expects.
         """
-        if sheet.constant_memory and first_row < sheet.previous_row:
-            raise ValueError(f"table {name}: rows above row {sheet.previous_row + 1} are written")
+        # A streamed sheet's rows above, and the cells buffered on the current row, are final.
+        written_below = first_row < sheet.previous_row or (
+            first_row == sheet.previous_row and sheet.table
+        )
+        if sheet.constant_memory and written_below:
+            raise ValueError(f"table {name}: rows down to row {sheet.previous_row + 1} are written")
         last_row = first_row + max(len(rows), 1)
+        if last_row >= sheet.xls_rowmax:
+            raise ValueError(f"table {name}: {len(rows):,} rows do not fit in a sheet")
         _declare_table(sheet, first_row, last_row, headers, name)
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in headers]
         present = [list(filter(partial(is_not, None), values)) for values in columns]
@@ -184,25 +123,19 @@ class Spreadsheet:
             self._widen(sheet, index, max(len(header) + FILTER_BUTTON_WIDTH, widest))
         column_styles = [(styles or {}).get(header) for header in headers]
         renderable = all(map(sheet_rows.can_render, kinds, present))
-        if sheet.constant_memory and renderable and last_row < sheet.xls_rowmax:
+        if sheet.constant_memory and renderable:
             self._stream_rows(sheet, first_row, last_row, headers, rows, kinds, column_styles)
         else:
-            self._write_rows(sheet, first_row, headers, rows, kinds, column_styles)
+            self._write_rows(sheet, first_row, headers, rows, column_styles)
         return last_row + 1
 
-    def _write_rows(
-        self, sheet: Worksheet, first_row: int, headers, rows, kinds, column_styles
-    ) -> None:
+    def _write_rows(self, sheet: Worksheet, first_row: int, headers, rows, column_styles) -> None:
         """The rows below the header, a cell at a time through xlsxwriter."""
         for header in headers:  # written by _declare_table
             _refuse_markup(sheet, header)
-        writers = [
-            self.column_writer(sheet, column, kind, style)
-            for column, (kind, style) in enumerate(zip(kinds, column_styles, strict=True))
-        ]
         for row_index, values in enumerate(rows, start=first_row + 1):
-            for write, value in zip(writers, values, strict=True):
-                write(row_index, value)
+            for column, (value, style) in enumerate(zip(values, column_styles, strict=True)):
+                self.cell(sheet, row_index, column, value, style)
 
     def _stream_rows(
         self, sheet: Worksheet, first_row: int, last_row: int, headers, rows, kinds, column_styles
@@ -319,11 +252,7 @@ def _widest(present: Sequence, kind: type | None) -> int:
         return DATE_WIDTH
     if kind is Decimal or kind is int:
         return max(_shown_width(min(present)), _shown_width(max(present)))
-    return _any(present)
-
-
-def _any(values: Sequence) -> int:
-    return max(map(_shown_width, values))
+    return max(map(_shown_width, present))
 
 
 def _shown_width(value) -> int:

@@ -42,6 +42,7 @@ QUEUE_HEADERS = (
     "Note",
 )
 ANSWER_HEADERS = ("Shared?", "Payer share %", "Policy", "Note")
+QUEUE_ORDER = "order by transaction_date desc, txn_id"  # newest first
 SHARED_CHOICES = ["Y", "N", "S", "D"]
 TRANSACTION_HEADERS = (
     *TRANSACTION_DETAIL_HEADERS,
@@ -255,15 +256,21 @@ def _series_cache(name: str, categories: list, values: list) -> dict:
     return {"name_data": [name], "categories_data": categories, "values_data": values}
 
 
+def queue_txn_ids(connection) -> list[str]:
+    """The txn_ids of Queue_Review's rows, in the sheet's order."""
+    query = f"select txn_id from marts.rpt_review_queue {QUEUE_ORDER}"
+    return [txn_id for (txn_id,) in connection.execute(query).fetchall()]
+
+
 def _write_queue(spreadsheet: Spreadsheet, connection) -> list[tuple]:
     """Every undecided expense and suspected duplicate, newest first, answers blank (§9.12)."""
     rows = _fetch(
         connection,
-        """
+        f"""
         select txn_id, question, transaction_date, payer, account, description, merchant,
             category, amount, suggestion
         from marts.rpt_review_queue
-        order by transaction_date desc, txn_id
+        {QUEUE_ORDER}
         """,
     )
     # The sheet shows every column of the queue but the question; the answers start blank.
@@ -348,9 +355,15 @@ def _write_shared_ledger(
     """Every entry that moves a balance, oldest first: shared and split expenses with each
     member's share, settlements, and the opening balances, with each member's balance after
     the entry. It reads the movements fct_balances_daily sums, so the two agree to the cent."""
+    names = dict(members)
+    # Everything before the window counts only through the balances it leaves (§9.24).
+    balance_cents = dict.fromkeys(names, 0) | _balances_before(connection, window_start)
+    rows = []
+    if window_start is not None:
+        rows.append(_carried_forward_row(window_start, names, balance_cents))
     movements = _fetch_in_batches(
         connection,
-        """
+        f"""
         select
             movements.movement_source_id,
             movements.movement_date,
@@ -388,6 +401,7 @@ def _write_shared_ledger(
             on movements.movement_source_id = settlements.settlement_id
         left join marts.fct_transactions as settlement_legs
             on coalesce(settlements.out_txn_id, settlements.in_txn_id) = settlement_legs.txn_id
+        where movements.movement_date >= {_date_literal(window_start)}
         -- the opening balances come first on their day: later movements count from them
         order by
             movements.movement_date,
@@ -395,22 +409,13 @@ def _write_shared_ledger(
             movements.movement_source_id
         """,
     )
-    names = dict(members)
-    balance_cents = dict.fromkeys(names, 0)
-    rows = []
-    carried_forward = window_start is None
     for _source, entry_movements in itertools.groupby(movements, key=lambda row: row[0]):
         entry_movements = list(entry_movements)
         _, date, entry, txn_id, paid_by, paid_to, *details, cost = entry_movements[0][:12]
-        if not carried_forward and date >= window_start:
-            rows.append(_carried_forward_row(window_start, names, balance_cents))
-            carried_forward = True
         shares = {}
         for *_entry, member_id, share, cents in entry_movements:
             shares[member_id] = share
             balance_cents[member_id] += cents
-        if not carried_forward:
-            continue  # before the window: only its effect on the balances is kept
         rows.append(
             (
                 date,
@@ -424,14 +429,25 @@ def _write_shared_ledger(
                 *(Decimal(balance_cents[member_id]).scaleb(-2) for member_id in names),
             )
         )
-    if not carried_forward:  # every entry is older than the window
-        rows.append(_carried_forward_row(window_start, names, balance_cents))
     headers = (
         *LEDGER_HEADERS,
         *(f"{name} share" for name in names.values()),
         *(f"{name} balance" for name in names.values()),
     )
     spreadsheet.data_sheet(LEDGER_SHEET, headers, rows, "SharedLedger")
+
+
+def _balances_before(connection, window_start: dt.date | None) -> dict[str, int]:
+    """Each member's balance in cents the day before window_start (none without a window)."""
+    if window_start is None:
+        return {}
+    return dict(
+        connection.execute(
+            "select member_id, sum(movement_cents) from intermediate.int_balance_movements "
+            "where movement_date < ? group by member_id",
+            [window_start],
+        ).fetchall()
+    )
 
 
 def _carried_forward_row(window_start: dt.date, names: dict, balance_cents: dict) -> tuple:

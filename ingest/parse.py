@@ -22,10 +22,10 @@ DIGITS = re.compile(r"\d")
 # Amount cells repeat (prices, rents, transfers); parsing is pure, so each text is parsed once.
 cached_amount_cents = functools.lru_cache(maxsize=65536)(parse_amount_cents)
 # Most amounts are written plainly ("-12.34"); those need none of the general grammar, which
-# would read them to the same cents.
+# would read them to the same cents. Longer ones go through it and its size check.
 PLAIN_AMOUNT = {
-    ".": re.compile(r"-?[0-9]+\.[0-9][0-9]"),
-    ",": re.compile(r"-?[0-9]+,[0-9][0-9]"),
+    ".": re.compile(r"-?[0-9]{1,15}\.[0-9][0-9]"),
+    ",": re.compile(r"-?[0-9]{1,15},[0-9][0-9]"),
 }
 
 

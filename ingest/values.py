@@ -17,6 +17,9 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
+# Cents are stored as 64-bit integers (BIGINT); a larger amount is a bad value, not a crash.
+MAX_AMOUNT_CENTS = 2**63 - 1
+
 __all__ = [
     "DATE_FORMAT_CANDIDATES",
     "DECIMAL_SEPARATORS",
@@ -119,6 +122,8 @@ def parse_amount_cents(text: str, decimal: str = ".", thousands: str = ",") -> i
         raise BadValue(f"amount '{shown}' has more than 2 decimals")
 
     magnitude = int(whole.replace(thousands, "") or "0") * 100 + int(fraction.ljust(2, "0"))
+    if magnitude > MAX_AMOUNT_CENTS:
+        raise BadValue(f"amount '{shown}' is too large")
     # Each minus and each pair of parentheses flips the sign, so "--21.78" is a reversal.
     negative = (minus_signs + parenthesised) % 2 == 1
     return -magnitude if negative else magnitude

@@ -37,7 +37,8 @@ from ingest.schemas import JOINED_CELL_SEPARATOR, ROLES, Schema, normalize_heade
 from ingest.values import BadValue, infer_date_format, parse_dates
 from ingest.warehouse import RAW_TRANSACTION_COLUMNS
 
-# Python's str.strip() removes these besides space and tab; SQL trims only space and tab, so a
+# Python's str.strip() removes these besides space and tab; the SQL below trims exactly space
+# and tab (DuckDB's trim() without characters would take some of these and leave tab), so a
 # file holding any of them is left to the careful path.
 WHITESPACE_PYTHON_STRIPS = re.compile(
     "[\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
@@ -129,18 +130,13 @@ class _CellText:
 
     delimiter: str
     has_quotes: bool  # then a quoted delimiter is held as the unit separator
-    has_tabs: bool  # else stripping spaces is stripping whitespace
 
     @classmethod
     def of(cls, delimiter: str, texts: list[str]) -> _CellText:
-        return cls(
-            delimiter, any('"' in text for text in texts), any("\t" in text for text in texts)
-        )
+        return cls(delimiter, any('"' in text for text in texts))
 
     def strip_sql(self, expression: str) -> str:
-        if self.has_tabs:
-            return f"trim(coalesce({expression}, ''), {sql_text(CELL_WHITESPACE)})"
-        return f"trim(coalesce({expression}, ''))"
+        return f"trim(coalesce({expression}, ''), {sql_text(CELL_WHITESPACE)})"
 
     def cell_sql(self, index: int) -> str:
         """A stripped cell, its quoted delimiters given back."""

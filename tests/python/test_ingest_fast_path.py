@@ -225,6 +225,7 @@ def test_a_file_with_a_bad_line_falls_back_and_reports_the_same_lines(tmp_path, 
         + "2026-03-03,2026-03-04,2463,CAFE,Dining,1.00,2.00\n"
         + "2026-03-04,2026-03-05,2463,CAFE,Dining\n"
         + ",2026-03-05,2463,CAFE,Dining,1.00,\n"
+        + "2026-03-05,2026-03-06,2463,CAFE,Dining,92233720368547758.08,\n"
     )
     put_in_inbox(workspace, "alex", "card_bad.csv", bad.encode())
 
@@ -234,13 +235,32 @@ def test_a_file_with_a_bad_line_falls_back_and_reports_the_same_lines(tmp_path, 
     assert fast[0] == careful[0]
     assert fast[1] == careful[1]
     assert outcome["vouched"] == ["csv_inbox/alex/card_good.csv"]
-    assert "rejected csv_inbox/alex/card_bad.csv: 4 bad lines (schema capital_one_card)" in fast[1]
+    assert "rejected csv_inbox/alex/card_bad.csv: 5 bad lines (schema capital_one_card)" in fast[1]
     assert [row[3:] for row in fast[0]["file_issues"]] == [
         (21, "amount 'abc' is not a number"),
         (22, "both debit and credit are filled"),
         (23, "expected 7 fields, found 5"),
         (24, "date is empty"),
+        (25, "amount '92233720368547758.08' is too large"),
     ]
+
+
+def test_the_same_file_twice_in_one_run_loads_once_on_both_paths(tmp_path, monkeypatch):
+    workspace = make_workspace(tmp_path / "twice")
+    rows = "".join(
+        f"2026-03-{day:02},2026-03-{day:02},2463,CAFE {day},Dining,4.50,\n" for day in range(1, 6)
+    )
+    content = (CAPITAL_ONE_HEADER + rows).encode()
+    put_in_inbox(workspace, "alex", "march.csv", content)
+    put_in_inbox(workspace, "alex", "march (1).csv", content)
+
+    outcome = ingest_both_ways(workspace, tmp_path, monkeypatch)
+
+    careful, fast = outcome["careful"], outcome["fast"]
+    assert fast == careful
+    assert "1 loaded, 0 rejected, 1 unchanged" in fast[1]
+    assert len(fast[0]["transactions"]) == 5
+    assert [row[1] for row in fast[0]["files"]] == ["csv_inbox/alex/march (1).csv"]
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 
 from balance import pipeline
+from exports.review import workbook_answers_fingerprint
 
 from support import invoke, net_cents, query
 
@@ -114,7 +115,8 @@ def recorded_workbook_stat(workspace) -> list[int]:
 
 
 def file_stat(path) -> list[int]:
-    return [path.stat().st_size, path.stat().st_mtime_ns]
+    stat = path.stat()
+    return [stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
 
 
 def forbid_reading_the_workbook(monkeypatch) -> None:
@@ -126,8 +128,21 @@ def forbid_reading_the_workbook(monkeypatch) -> None:
     monkeypatch.setattr(pipeline, "workbook_answers_fingerprint", fail)
 
 
+def test_the_recorded_answers_are_those_of_the_written_workbook(built_demo):
+    """The export records the fingerprint of the blank answers it wrote without reading the
+    workbook back; reading it gives the same."""
+    state = json.loads((built_demo / "logs/last_run.json").read_text(encoding="utf-8"))
+    workbook = built_demo / "output/balance_data.xlsx"
+    queue_rows = openpyxl.load_workbook(workbook, read_only=True)["Queue_Review"].max_row - 1
+    assert queue_rows == 5  # the demo's five pending questions
+    assert state["workbook_answers"] == workbook_answers_fingerprint(workbook)
+
+
 def test_a_workbook_as_the_export_wrote_it_is_not_read_again(demo_copy, monkeypatch):
     workbook = demo_copy / "output/balance_data.xlsx"
+    # A copied workbook is another file (inode, change time): the first run reads it once.
+    assert recorded_workbook_stat(demo_copy) != file_stat(workbook)
+    assert invoke("run", "--workspace", str(demo_copy)).exit_code == 0
     assert recorded_workbook_stat(demo_copy) == file_stat(workbook)
     forbid_reading_the_workbook(monkeypatch)
 

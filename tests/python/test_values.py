@@ -69,6 +69,7 @@ def exactly(message: str) -> str:
         ("1\u202f234,56", FRENCH, 123456),
         ("\u221212.34", {}, -1234),
         ("1234.56", {"thousands": ""}, 123456),
+        ("-92233720368547758.07", {}, -(2**63 - 1)),  # the largest that fits in 64 bits
     ],
 )
 def test_parse_amount_cents_reads_every_supported_format(text, separators, cents):
@@ -101,6 +102,9 @@ def test_parse_amount_cents_reads_every_supported_format(text, separators, cents
         ("1 234.56", {}, "amount '1 234.56' is not a number"),
         ("1,234.56", {"thousands": ""}, "amount '1,234.56' is not a number"),
         ("1,234.56", EUROPEAN, "amount '1,234.56' is not a number"),
+        # One cent more than a 64-bit integer holds.
+        ("92233720368547758.08", {}, "amount '92233720368547758.08' is too large"),
+        ("-92,233,720,368,547,758.08", {}, "amount '-92,233,720,368,547,758.08' is too large"),
     ],
 )
 def test_parse_amount_cents_rejects_bad_cells(text, separators, message):
