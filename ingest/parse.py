@@ -233,18 +233,6 @@ def _amount_cents(record: Record, columns: Columns, layout: Layout) -> int:
     return abs(credit or 0)
 
 
-def _owner(
-    record: Record,
-    columns: Columns,
-    layout: Layout,
-    household: Household,
-    inbox_member: str | None,
-    account_text: str,
-) -> str:
-    member_text = columns.get(record, "member")
-    return owner_of(layout.schema, household, inbox_member, member_text, account_text)
-
-
 def owner_of(
     schema: Schema,
     household: Household,
@@ -348,9 +336,8 @@ def parse_file(layout: Layout, household: Household, context: FileContext) -> Pa
                 continue  # its parse error is already reported
             amount_cents = _amount_cents(record, columns, layout)
             account_text = columns.get(record, "account") or static_account
-            owner = _owner(
-                record, columns, layout, household, context.inbox_member_id, account_text
-            )
+            member_text = columns.get(record, "member")
+            owner = owner_of(schema, household, context.inbox_member_id, member_text, account_text)
             shared_text = columns.get(record, "shared_amount")
             shared_cents = (
                 abs(read_amount_cents(shared_text, schema.decimal, schema.thousands))
