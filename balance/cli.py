@@ -339,6 +339,7 @@ def restore(workspace, report, backup_file):
       balance restore backups/balance-backup-20261130T180000Z.tar.gz
     """
     safety = operations.restore_workspace(workspace, Path(backup_file))
+    pipeline.forget_run_fingerprint(workspace)
     if safety:
         report(f"the replaced folders are saved in {workspace.relative(safety)}")
     report(f"restored {backup_file}; run `balance run` to rebuild the outputs")
@@ -358,6 +359,7 @@ def forget(workspace, report, file):
       balance forget csv_inbox/alex/wrong_account.csv
     """
     result = operations.forget_file(workspace, file)
+    pipeline.forget_run_fingerprint(workspace)
     report(f"forgot {result.file_path}: {result.rows_removed} row(s) removed")
     if result.moved_to:
         report(f"moved the file to {result.moved_to}")

@@ -31,6 +31,13 @@ def resolve_txn_id(connection, prefix: str) -> str:
         return matches[0]
     if len(matches) > 1:
         raise UnknownTransaction(f"{prefix!r} names several transactions ({', '.join(matches)}…)")
+    # Journals and notes written by earlier versions name the txn_id a row had then.
+    renamed = connection.execute(
+        "select distinct txn_id from staging.stg_ingest__transactions where legacy_txn_id = ?",
+        [prefix.strip()],
+    ).fetchall()
+    if len(renamed) == 1:
+        return renamed[0][0]
     raise UnknownTransaction(f"no transaction {prefix!r} (see the txn_id column of the workbook)")
 
 

@@ -1,4 +1,4 @@
-"""The facts `balance status` shows beyond the balance: row counts and warnings."""
+"""The facts `balance status` shows beyond the balance: row counts, warnings, account links."""
 
 from __future__ import annotations
 
@@ -37,4 +37,19 @@ def read_health(connection, today: dt.date | None = None) -> dict:
     ]
     warnings += [f"no files for {name}: drop their exports in csv_inbox/<member_id>/"
                  for name in members_without_files]  # fmt: skip
-    return {"transactions_by_kind": kinds, "warnings": warnings}
+    return {
+        "transactions_by_kind": kinds,
+        "warnings": warnings,
+        "account_links": read_account_links(connection),
+    }
+
+
+def read_account_links(connection) -> list[str]:
+    """Files that name no account, tied to one by their mirrored rows, in words."""
+    return [
+        f"linked {file_path} to {account_label}: {mirrored} of its {rows} rows mirror that account"
+        for file_path, account_label, mirrored, rows in connection.execute(
+            "select file_path, account_label, mirrored_rows, file_rows "
+            "from marts.rpt_account_links order by file_path, owner_member_id"
+        ).fetchall()
+    ]

@@ -14,7 +14,7 @@ from pathlib import Path
 from balance.audit import export_audit_trail
 from balance.dbt import run_dbt
 from balance.explain import UnknownTransaction, explain_transaction
-from balance.health import read_health
+from balance.health import read_account_links, read_health
 from balance.reporting import Reporter
 from balance.settle import format_statement, read_statement, write_statement_workbook
 from balance.workspace import PROJECT_ROOT, Workspace, make_private_dir
@@ -78,6 +78,9 @@ def ingest(workspace: Workspace, report: Reporter | None = None) -> IngestReport
         result = ingest_workspace(workspace, progress=progress)
     except (SchemaError, HouseholdError, WarehouseLocked) as error:
         raise PipelineError(str(error)) from None
+    if result.loaded or result.reread:
+        # The warehouse moved: a later `run` on the same inputs must build, not skip.
+        forget_run_fingerprint(workspace)
     report(format_report(result))
     return result
 
@@ -124,6 +127,8 @@ def export(workspace: Workspace, report: Reporter | None = None) -> None:
             report.debug(_row_counts(connection))
     except (WarehouseLocked, UnsafeColumnType) as error:
         raise PipelineError(str(error)) from None
+    for link in summary["account_links"]:
+        report(link)
     shown = workspace.relative(written)
     if written == workspace.workbook:
         as_written = _workbook_stat(written)  # any save from now on shows as a change
@@ -224,6 +229,12 @@ def inputs_fingerprint(workspace: Workspace) -> str:
     return digest.hexdigest()
 
 
+def forget_run_fingerprint(workspace: Workspace) -> None:
+    """Make the next `run` do its work even when its inputs are as at the last one: after
+    `forget` or `restore` the warehouse no longer holds what those inputs loaded."""
+    _remember(workspace, fingerprint=None)
+
+
 def run(workspace: Workspace, report: Reporter | None = None, force: bool = False) -> RunOutcome:
     """The daily command: answers first, then new files, then build and export if anything moved."""
     report = report or Reporter()
@@ -272,6 +283,7 @@ CHECK_TITLES = {
     "orphan_decision": "Review decisions for transactions that do not exist",
     "sharing_issue": "Expenses whose sharing cannot be applied",
     "rejected_file": "Rejected files",
+    "mirrored_accounts": "Accounts that look like one account under two names",
 }
 
 
@@ -292,6 +304,7 @@ def check(workspace: Workspace, report: Reporter | None = None) -> int:
             "select check_name, subject, detail, next_step from marts.rpt_data_quality "
             "order by check_name, subject"
         ).fetchall()
+        links = read_account_links(connection)
     current = None
     for check_name, subject, detail, next_step in findings:
         if check_name != current:
@@ -301,6 +314,10 @@ def check(workspace: Workspace, report: Reporter | None = None) -> int:
         report(f"  {subject}: {detail}\n    → {next_step}")
     if not findings:
         report("No findings.")
+    if links:
+        # Not findings: what was decided, said so that a wrong link is noticed.
+        report(f"Accounts linked by mirrored rows ({len(links)}):")
+        report("\n".join(f"  {link}" for link in links))
     return len(findings) + len(invariants.failures)
 
 
@@ -350,6 +367,7 @@ def status_text(workspace: Workspace, as_json: bool = False) -> str:
         "last_build": last.get("build", {}),
         "transactions_by_kind": last.get("transactions_by_kind", {}),
         "warnings": last.get("warnings", []),
+        "account_links": last.get("account_links", []),
     }
     if as_json:
         return json.dumps(status, indent=2)
@@ -370,6 +388,7 @@ def status_text(workspace: Workspace, as_json: bool = False) -> str:
     if kinds:
         counts = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
         lines.append(f"transactions: {sum(kinds.values())} ({counts})")
+    lines += status["account_links"]
     lines += [f"warning: {warning}" for warning in status["warnings"]]
     return "\n".join(lines)
 

@@ -31,7 +31,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.parse import transaction_id
+from ingest.parse import account_identity, transaction_id
 
 MANIFEST_NAME = "bench_manifest.json"
 SPAN_START = dt.date(2022, 1, 1)
@@ -696,8 +696,7 @@ def decision_lines(
             continue
         txn_id = transaction_id(
             account.schema_id,
-            inbox_member_id,
-            account.account_text,
+            account_identity(account.account_text, inbox_member_id),
             event.date,
             event.cents,
             event.description,

@@ -121,8 +121,8 @@ def _answers_fingerprint(answers: Iterable[tuple[str, ...]]) -> str:
     return digest.hexdigest()
 
 
-def _journal_line(answer: Answer, question: str, decided_at: str) -> list[str] | str:
-    """The journal line for one answer, or the reason it is invalid."""
+def _journal_lines(answer: Answer, question: str, decided_at: str) -> list[list[str]] | str:
+    """The journal lines for one answer, or the reason it is invalid."""
     sharing = SHARED_ANSWERS.get(answer.shared.casefold())
     if sharing is None:
         return f"Shared? must be Y, N, S or D, not {answer.shared!r}"
@@ -137,7 +137,11 @@ def _journal_line(answer: Answer, question: str, decided_at: str) -> list[str] |
         if not Decimal(0) <= value <= Decimal(100):
             return f"Payer share % must be from 0 to 100, not {answer.payer_share_pct}"
         pct = format(value.normalize(), "f")
-    return [answer.txn_id, sharing, pct, answer.policy.casefold(), answer.note, decided_at]
+    line = [answer.txn_id, sharing, pct, answer.policy.casefold(), answer.note, decided_at]
+    if question == "duplicate" and sharing != "duplicate":
+        # Y/N/S typed to "duplicate of …?" say it is not one, and how it is shared (§9.5).
+        return [[answer.txn_id, "not_duplicate", "", "", "", decided_at], line]
+    return [line]
 
 
 def import_review_answers(workbook: Path, journal: Path, shown_path: str) -> ReviewImport:
@@ -157,14 +161,16 @@ def import_review_answers(workbook: Path, journal: Path, shown_path: str) -> Rev
         current = [answer.shared, answer.payer_share_pct, answer.policy, answer.note]
         if current == list(as_written) or not answer.shared:
             continue  # unchanged, or no answer yet (a blank Shared? is no answer)
-        line = _journal_line(answer, question, decided_at)
-        if isinstance(line, str):
-            result.problems.append(f"{shown_path}:{QUEUE_SHEET}!row {answer.sheet_row}: {line}")
+        answer_lines = _journal_lines(answer, question, decided_at)
+        if isinstance(answer_lines, str):
+            result.problems.append(
+                f"{shown_path}:{QUEUE_SHEET}!row {answer.sheet_row}: {answer_lines}"
+            )
             continue
-        lines.append(line)
+        lines += answer_lines
+        result.appended += 1
     if lines:
         append_journal_lines(journal, lines)
-    result.appended = len(lines)
     return result
 
 

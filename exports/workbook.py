@@ -482,7 +482,8 @@ def _write_monthly(spreadsheet: Spreadsheet, connection) -> None:
 def _write_data_quality(spreadsheet: Spreadsheet, connection) -> None:
     """What needs a look, most pressing first: rejected files (their latest attempt), open
     duplicate questions, expenses whose sharing cannot be applied, review decisions that name
-    no transaction (§9.20), then the duplicates set aside, for the record."""
+    no transaction (§9.20); then, for the record, the duplicates set aside, accounts that look
+    like one under two names, and files linked to an account by their mirrored rows."""
     rows = _fetch(
         connection,
         """
@@ -539,7 +540,8 @@ def _write_data_quality(spreadsheet: Spreadsheet, connection) -> None:
             union all
             select 4, 'orphan review decision', decided_txn_id, null, null,
                 cast(decided_at as date), null, note, null,
-                'the ' || sharing || ' decision names no transaction; it stays in the journal',
+                'the ' || coalesce(sharing, duplicate_answer)
+                    || ' decision names no transaction; it stays in the journal',
                 null
             from intermediate.int_review_decisions_latest
             where is_orphan
@@ -548,6 +550,15 @@ def _write_data_quality(spreadsheet: Spreadsheet, connection) -> None:
                 payer, description, amount, duplicate_reason, null
             from transactions
             where kind = 'duplicate'
+            union all
+            select 6, 'mirrored accounts', null, null, null, null, null, subject, null,
+                detail || '; ' || next_step, null
+            from marts.rpt_data_quality
+            where check_name = 'mirrored_accounts'
+            union all
+            select 7, 'account linked', null, null, file_path, null, null, null, null,
+                link_reason, null
+            from marts.rpt_account_links
         )
 
         select * exclude (check_order)

@@ -20,7 +20,7 @@ import pyarrow as pa
 from ingest.values import BadValue, parse_amount_cents
 
 SHARING_VALUES = ("shared", "personal", "split", "settlement", "transfer", "ignore")
-REVIEW_SHARING_VALUES = ("shared", "personal", "split", "duplicate")
+REVIEW_SHARING_VALUES = ("shared", "personal", "split", "duplicate", "not_duplicate")
 REVIEW_LETTERS = {"y": "shared", "n": "personal", "s": "split", "d": "duplicate"}
 EARLIEST_DATE = dt.date(1900, 1, 1)
 
@@ -60,9 +60,12 @@ HOUSEHOLD_TABLES = (
         "accounts.csv",
         "household_accounts",
         (
-            Column("account_pattern", "varchar", required=True, kind="regex"),
+            Column("account_pattern", "varchar", kind="regex"),
             Column("member_id", "varchar", kind="member"),
             Column("account_label", "varchar"),
+            # For files that name no account (Chase card, Wells Fargo downloads): a regex
+            # searched in the file's name ties its rows to the account of this row.
+            Column("file_pattern", "varchar", kind="regex"),
         ),
     ),
     TableSpec(
@@ -250,6 +253,14 @@ def read_table(
 
 def _validate_household(tables: dict[str, LoadedTable], shown: dict[str, str]) -> list[str]:
     problems: list[str] = []
+    for account_pattern, _member, _label, file_pattern, row_number in tables[
+        "household_accounts"
+    ].rows:
+        if account_pattern is None and file_pattern is None:
+            problems.append(
+                f"{shown['household_accounts']}:{row_number + 1}: "
+                "account_pattern or file_pattern is required"
+            )
     policies = tables["household_split_policies"].rows
     if tables["household_members"].rows and not any(row[0] == "default" for row in policies):
         problems.append(f"{shown['household_split_policies']}: policy 'default' is required")
@@ -265,9 +276,26 @@ def _validate_household(tables: dict[str, LoadedTable], shown: dict[str, str]) -
 
 
 @dataclass
+class AccountRule:
+    """One accounts.csv row: its patterns (None matches anything) and what it says."""
+
+    account_pattern: re.Pattern | None
+    file_pattern: re.Pattern | None
+    member_id: str | None
+
+    def matches(self, account_text: str, file_name: str) -> bool:
+        """Both patterns hold; an account pattern needs account text to be found in."""
+        if self.account_pattern and not (
+            account_text and self.account_pattern.search(account_text)
+        ):
+            return False
+        return not self.file_pattern or bool(self.file_pattern.search(file_name))
+
+
+@dataclass
 class Household:
     members: list[Member]
-    account_rules: list[tuple[re.Pattern, str | None, str | None]]
+    account_rules: list[AccountRule]
     tables: dict[str, LoadedTable]
 
     @property
@@ -285,11 +313,12 @@ class Household:
         by_alias = [m for m in self.members if m.aliases and m.aliases.search(text)]
         return by_alias[0].member_id if len(by_alias) == 1 else None
 
-    def account_owner(self, account_text: str) -> str | None:
-        """The member of the first accounts.csv row whose pattern is found in the account text."""
-        for pattern, member_id, _label in self.account_rules:
-            if pattern.search(account_text):
-                return member_id
+    def account_owner(self, account_text: str, file_name: str) -> str | None:
+        """The member of the first accounts.csv row that matches the account text and the
+        file's name (its base name: archiving moves the file, not its name)."""
+        for rule in self.account_rules:
+            if rule.matches(account_text, file_name):
+                return rule.member_id
         return None
 
 
@@ -316,8 +345,14 @@ def load_household(household_dir: Path, shown_dir: str) -> Household:
         for row in tables["household_members"].rows
     ]
     account_rules = [
-        (re.compile(row[0], re.IGNORECASE), row[1], row[2])
-        for row in tables["household_accounts"].rows
+        AccountRule(
+            re.compile(account_pattern, re.IGNORECASE) if account_pattern else None,
+            re.compile(file_pattern, re.IGNORECASE) if file_pattern else None,
+            member_id,
+        )
+        for account_pattern, member_id, _label, file_pattern, _row in tables[
+            "household_accounts"
+        ].rows
     ]
     return Household(members, account_rules, tables)
 

@@ -24,9 +24,11 @@ from ingest.schemas import SchemaSet, load_schemas
 from ingest.vectorised import CleanCandidate, parse_clean_files
 from ingest.warehouse import (
     NO_NETWORK,
+    LoadedFile,
     connect,
     ensure_raw_tables,
-    loaded_hashes,
+    files_with_other_rows,
+    loaded_files,
     record_attempt,
     utc_now,
     write_loaded_files,
@@ -37,12 +39,17 @@ MAX_ISSUES_SHOWN = 20
 # New files are read and written in batches of about this many characters: a batch's files
 # share the vectorised path's queries and one commit, and its text is held in memory.
 CHARS_PER_BATCH = 32_000_000
+# Part of every file's derivation fingerprint: raise it when a change to ingest's code changes
+# the rows it derives from a file, so the next ingest reads every loaded file again.
+DERIVATION_VERSION = "2"
+# The household files ingest reads: they decide a row's owner, and nothing else about it.
+OWNER_FILES = ("members.csv", "accounts.csv")
 
 
 @dataclass
 class FileOutcome:
     path: str
-    status: str  # loaded | unchanged | rejected
+    status: str  # loaded | re-read | unchanged | rejected
     schema_id: str | None = None
     owners: str = ""
     rows_read: int = 0
@@ -64,6 +71,10 @@ class IngestReport:
     @property
     def loaded(self) -> list[FileOutcome]:
         return [f for f in self.files if f.status == "loaded"]
+
+    @property
+    def reread(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == "re-read"]
 
 
 def inbox_files(workspace: Workspace) -> list[Path]:
@@ -90,13 +101,35 @@ def inbox_member(workspace: Workspace, path: Path) -> str | None:
     return parts[0].casefold() if len(parts) > 1 else None
 
 
+def derivation_fingerprint(schemas: SchemaSet, household_dir: Path) -> str:
+    """What a loaded file's rows were derived with besides its own bytes: this version of
+    ingest, every schema in the order they are tried, and the household files that decide
+    owners. A loaded file whose fingerprint is not today's is read again.
+
+    The version leads in clear, so that a file read by another version says so.
+    """
+    digest = hashlib.sha256()
+    sources = [schema.path for schema in schemas.all()]
+    sources += [household_dir / name for name in OWNER_FILES]
+    for source in sources:
+        content = source.read_bytes() if source.is_file() else b""
+        digest.update(hashlib.sha256(content).digest())
+    return f"{DERIVATION_VERSION}:{digest.hexdigest()}"
+
+
+def _derived_by_this_version(fingerprint: str | None) -> bool:
+    return fingerprint is not None and fingerprint.startswith(f"{DERIVATION_VERSION}:")
+
+
 @dataclass(frozen=True)
-class _NewFile:
-    """A file not loaded before, located, waiting for its rows to be read."""
+class _FileToRead:
+    """A file located and waiting for its rows to be read: a new one, or a loaded one whose
+    configuration changed (`previous` says what the warehouse holds of it)."""
 
     position: int  # its place in the report
     located: Located
     context: FileContext
+    previous: LoadedFile | None = None
 
 
 def _reject(connection, context: FileContext, reason: str, schema_id: str | None, issues):
@@ -110,25 +143,27 @@ def _reject(connection, context: FileContext, reason: str, schema_id: str | None
 
 
 def _careful_rows(
-    connection, new_file: _NewFile, household: Household
+    connection, to_read: _FileToRead, household: Household
 ) -> ParsedTable | FileOutcome:
     """The careful path: the file's rows, or its rejection naming every bad line."""
-    schema_id = new_file.located.schema.id
+    schema_id = to_read.located.schema.id
     try:
-        layout = new_file.located.layout()
+        layout = to_read.located.layout()
     except IdentifyError as error:
-        return _reject(connection, new_file.context, str(error), None, [])
-    parsed = parse_file(layout, household, new_file.context)
+        return _reject(connection, to_read.context, str(error), None, [])
+    parsed = parse_file(layout, household, to_read.context)
     if parsed.issues:
         count = len(parsed.issues)
         reason = f"{count} bad line{'s' if count > 1 else ''} (schema {schema_id})"
-        return _reject(connection, new_file.context, reason, schema_id, parsed.issues)
+        return _reject(connection, to_read.context, reason, schema_id, parsed.issues)
     return parsed.as_table()
 
 
-def _loaded(new_file: _NewFile, parsed: ParsedTable) -> tuple[FileOutcome, dict]:
+def _loaded(
+    to_read: _FileToRead, parsed: ParsedTable, fingerprint: str
+) -> tuple[FileOutcome, dict]:
     """The report line and the raw.files row of a file about to be loaded."""
-    located, context = new_file.located, new_file.context
+    located, context = to_read.located, to_read.context
     file_row = {
         "file_sha256": context.file_sha256,
         "file_path": context.file_path,
@@ -142,6 +177,7 @@ def _loaded(new_file: _NewFile, parsed: ParsedTable) -> tuple[FileOutcome, dict]
         "rows_skipped_by_reason": dict(parsed.skipped),
         "amount_cents_total": parsed.amount_cents_total,
         "loaded_at": context.loaded_at,
+        "derivation_fingerprint": fingerprint,
     }
     outcome = FileOutcome(
         context.file_path,
@@ -155,68 +191,141 @@ def _loaded(new_file: _NewFile, parsed: ParsedTable) -> tuple[FileOutcome, dict]
     return outcome, file_row
 
 
-class _Loader:
-    """Reads new files in batches — the vectorised path for those it is certain of, the careful
-    path for the rest — and writes each batch's loaded files in one transaction."""
+def _reread_reason(previous: LoadedFile, schema_id: str, owners_changed: bool) -> str:
+    """Why a loaded file now reads to other rows, as far as can be told: raw.files keeps its
+    schema and one fingerprint, not what went into it, but the household decides owners only."""
+    if schema_id != previous.schema_id:
+        return f"now read with schema {schema_id} (was {previous.schema_id})"
+    if not _derived_by_this_version(previous.derivation_fingerprint):
+        return "loaded by an earlier version"
+    if owners_changed:
+        return "household/accounts.csv or members.csv changed its owners"
+    return f"schema {schema_id} changed"
 
-    def __init__(self, connection, scratch, household: Household, known: set[str]):
+
+class _Loader:
+    """Reads new files, and loaded ones whose derivation fingerprint is not today's, in batches
+    — the vectorised path for those it is certain of, the careful path for the rest — and
+    writes what each batch changes in one transaction."""
+
+    def __init__(
+        self,
+        connection,
+        scratch,
+        household: Household,
+        loaded: dict[str, LoadedFile],
+        fingerprint: str,
+    ):
         self.connection = connection
         self.scratch = scratch
         self.household = household
-        self.known = known
+        self.loaded = loaded
+        self.fingerprint = fingerprint
         self.outcomes: list[FileOutcome | None] = []
-        self.batch: list[_NewFile] = []
+        self.batch: list[_FileToRead] = []
         self.batch_chars = 0
+        self.unreadable: list[str] = []  # loaded files that no longer read, by content hash
 
     def add(self, workspace: Workspace, path: Path, schemas: SchemaSet) -> None:
         shown = workspace.relative(path)
         data = path.read_bytes()
         sha256 = hashlib.sha256(data).hexdigest()
-        if any(new_file.context.file_sha256 == sha256 for new_file in self.batch):
+        if any(to_read.context.file_sha256 == sha256 for to_read in self.batch):
             self.settle()  # a copy of a file still unread: it is loaded, or rejected, first
-        if sha256 in self.known:
+        previous = self.loaded.get(sha256)
+        if previous is not None and previous.derivation_fingerprint == self.fingerprint:
             self.outcomes.append(FileOutcome(shown, "unchanged"))
             return
         context = FileContext(shown, sha256, inbox_member(workspace, path), utc_now())
         try:
             located = locate(path, data, schemas)
         except (IdentifyError, UnicodeDecodeError) as error:
-            self.outcomes.append(_reject(self.connection, context, str(error), None, []))
+            outcome = _reject(self.connection, context, str(error), None, [])
+            self.outcomes.append(outcome)
+            if previous is not None:
+                self._no_longer_reads(sha256, outcome)
             return
-        self.batch.append(_NewFile(len(self.outcomes), located, context))
+        self.batch.append(_FileToRead(len(self.outcomes), located, context, previous))
         self.outcomes.append(None)
         self.batch_chars += len(located.text)
         if self.batch_chars >= CHARS_PER_BATCH:
             self.settle()
 
+    def _no_longer_reads(self, sha256: str, outcome: FileOutcome) -> None:
+        """A loaded file rejected when read again: its rows go, until it reads once more."""
+        self.unreadable.append(sha256)
+        del self.loaded[sha256]
+        outcome.reason += "; the rows it loaded before are removed"
+
     def settle(self) -> None:
-        """Read the batch's rows, report each file, and write those that load."""
+        """Read the batch's rows, report each file, and write what changed."""
         fast: dict[int, ParsedTable] = {}
         if self.scratch is not None:
             candidates = {
-                new_file.position: CleanCandidate(new_file.located, new_file.context)
-                for new_file in self.batch
+                to_read.position: CleanCandidate(to_read.located, to_read.context)
+                for to_read in self.batch
             }
             fast = parse_clean_files(candidates, self.household, self.scratch)
-        loadable: list[tuple[dict, pa.Table]] = []
-        for new_file in self.batch:
-            parsed = fast.get(new_file.position)
+        readable: list[tuple[_FileToRead, ParsedTable]] = []
+        for to_read in self.batch:
+            parsed = fast.get(to_read.position)
             if parsed is None:
-                parsed = _careful_rows(self.connection, new_file, self.household)
+                parsed = _careful_rows(self.connection, to_read, self.household)
             if isinstance(parsed, FileOutcome):
-                self.outcomes[new_file.position] = parsed
+                self.outcomes[to_read.position] = parsed
+                if to_read.previous is not None:
+                    self._no_longer_reads(to_read.context.file_sha256, parsed)
                 continue
-            outcome, file_row = _loaded(new_file, parsed)
-            self.outcomes[new_file.position] = outcome
+            readable.append((to_read, parsed))
+        replaced, owners_changed = self._compare_rereads(readable)
+        loadable: list[tuple[dict, pa.Table]] = []
+        confirmed: dict[str, str] = {}
+        for to_read, parsed in readable:
+            context, schema_id = to_read.context, to_read.located.schema.id
+            sha256 = context.file_sha256
+            self.loaded[sha256] = LoadedFile(schema_id, self.fingerprint)
+            if to_read.previous is not None and sha256 not in replaced:
+                self.outcomes[to_read.position] = FileOutcome(context.file_path, "unchanged")
+                confirmed[sha256] = self.fingerprint
+                continue
+            outcome, file_row = _loaded(to_read, parsed, self.fingerprint)
+            if to_read.previous is not None:
+                outcome.status = "re-read"
+                outcome.reason = _reread_reason(
+                    to_read.previous, schema_id, sha256 in owners_changed
+                )
+            self.outcomes[to_read.position] = outcome
             loadable.append((file_row, parsed.table))
-            self.known.add(new_file.context.file_sha256)
-        write_loaded_files(self.connection, loadable)
+        write_loaded_files(self.connection, loadable, [*self.unreadable, *replaced], confirmed)
         self.batch = []
         self.batch_chars = 0
+        self.unreadable = []
+
+    def _compare_rereads(
+        self, readable: list[tuple[_FileToRead, ParsedTable]]
+    ) -> tuple[set[str], set[str]]:
+        """The files read again whose rows differ from those they loaded, and those of them
+        whose owners differ."""
+        rereads = {
+            to_read.context.file_sha256: parsed.table
+            for to_read, parsed in readable
+            if to_read.previous is not None
+        }
+        if not rereads:
+            return set(), set()
+        changed = files_with_other_rows(self.connection, list(rereads), list(rereads.values()))
+        owners_changed = files_with_other_rows(
+            self.connection,
+            list(changed),
+            [rereads[sha256] for sha256 in changed],
+            ("line_number", "owner_member_id"),
+        )
+        return changed, owners_changed
 
 
 def ingest_workspace(workspace: Workspace, progress=None, vectorised: bool = True) -> IngestReport:
-    """Load what is new; configuration problems raise, a bad export is reported and left alone.
+    """Load what is new, and read again what was loaded with other schemas or owner files;
+    configuration problems raise, a bad export is reported and left alone.
 
     `vectorised=False` reads every file on the careful path (tests compare the two).
     """
@@ -231,7 +340,8 @@ def ingest_workspace(workspace: Workspace, progress=None, vectorised: bool = Tru
         for table in [*household.tables.values(), journal]:
             replace_table(connection, table)
         connection.execute("commit")
-        loader = _Loader(connection, scratch, household, loaded_hashes(connection))
+        fingerprint = derivation_fingerprint(schemas, workspace.household)
+        loader = _Loader(connection, scratch, household, loaded_files(connection), fingerprint)
         files = inbox_files(workspace)
         for number, path in enumerate(files, start=1):
             if progress:
@@ -255,7 +365,8 @@ def scratch_connection(wanted: bool):
 
 
 def format_report(report: IngestReport) -> str:
-    """A closing table of file, schema, owner, rows and status, then the reasons for rejections."""
+    """A closing table of file, schema, owner, rows and status, then why each file was read
+    again and why each was rejected."""
     header = ("file", "schema", "owner", "read", "loaded", "skipped", "status")
     rows = [
         (
@@ -280,9 +391,12 @@ def format_report(report: IngestReport) -> str:
                     cell.ljust(width) for cell, width in zip(row, widths, strict=True)
                 ).rstrip()
             )
+    reread = f"{len(report.reread)} re-read, " if report.reread else ""
     lines.append(
-        f"{len(report.loaded)} loaded, {len(report.rejected)} rejected, {unchanged} unchanged"
+        f"{len(report.loaded)} loaded, {reread}{len(report.rejected)} rejected, "
+        f"{unchanged} unchanged"
     )
+    lines += [f"re-read {outcome.path}: {outcome.reason}" for outcome in report.reread]
     for outcome in report.rejected:
         lines.append(f"rejected {outcome.path}: {outcome.reason}")
         lines += [f"  {issue}" for issue in outcome.issues[:MAX_ISSUES_SHOWN]]

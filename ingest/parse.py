@@ -8,6 +8,7 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -90,7 +91,41 @@ def account_last4(account_text: str) -> str | None:
     return "".join(digits[-4:]) if len(digits) >= 4 else None
 
 
+def account_identity(account_text: str, inbox_member: str | None) -> str:
+    """The account a row belongs to, as its txn_id sees it (§9.3): the whole account text,
+    trimmed, case-folded, runs of spaces collapsed, when the file names accounts; else the
+    inbox member. Two accounts ending in the same four digits stay two accounts, and one
+    aggregator export saved in two members' folders stays one set of transactions."""
+    normalised = " ".join(account_text.split()).casefold()
+    return f"account:{normalised}" if normalised else f"member:{inbox_member or ''}"
+
+
+def _hashed(*facts: str) -> str:
+    return hashlib.md5("\x1f".join(facts).encode("utf-8")).hexdigest()[:16]
+
+
 def transaction_id(
+    schema_id: str,
+    identity: str,
+    date: dt.date,
+    amount_cents: int,
+    description: str,
+    reference: str,
+    occurrence: int,
+) -> str:
+    """Stable hash of parsed facts only, so editing configuration never re-keys a row (§9.3)."""
+    return _hashed(
+        schema_id,
+        identity,
+        date.isoformat(),
+        str(amount_cents),
+        description.strip(),
+        reference.strip(),
+        str(occurrence),
+    )
+
+
+def legacy_transaction_id(
     schema_id: str,
     inbox_member: str | None,
     account_text: str,
@@ -100,19 +135,48 @@ def transaction_id(
     reference: str,
     occurrence: int,
 ) -> str:
-    """Stable hash of parsed facts only, so editing configuration never re-keys a row (§9.3)."""
-    account_key = account_last4(account_text) or account_text.strip()
-    facts = (
+    """The txn_id of earlier versions (inbox member and the account's last four digits), kept
+    on every row so that review journals written by them keep applying."""
+    return _hashed(
         schema_id,
         inbox_member or "",
-        account_key,
+        account_last4(account_text) or account_text.strip(),
         date.isoformat(),
         str(amount_cents),
         description.strip(),
         reference.strip(),
         str(occurrence),
     )
-    return hashlib.md5("\x1f".join(facts).encode("utf-8")).hexdigest()[:16]
+
+
+def rekeyed_rows(rows: list[tuple]) -> pa.Table:
+    """Today's txn_id and occurrence index of rows keyed by an earlier version, whose txn_id
+    becomes their legacy_txn_id. Rows are (rowid, txn_id, file_sha256, schema_id, inbox member,
+    account text, date, cents, description, reference), in file and line order."""
+    occurrences: Counter = Counter()
+    row_ids, txn_ids, legacy_ids, occurrence_indexes = [], [], [], []
+    for row_id, legacy_id, file_sha256, schema_id, inbox_member, account_text, *facts in rows:
+        date, amount_cents, description, reference = facts
+        identity = account_identity(account_text or "", inbox_member)
+        key = (file_sha256, identity, date, amount_cents, description.strip(), reference)
+        occurrence = occurrences[key]
+        occurrences[key] += 1
+        row_ids.append(row_id)
+        legacy_ids.append(legacy_id)
+        occurrence_indexes.append(occurrence)
+        txn_ids.append(
+            transaction_id(
+                schema_id, identity, date, amount_cents, description, reference, occurrence
+            )
+        )
+    return pa.table(
+        {
+            "row_id": pa.array(row_ids, pa.int64()),
+            "txn_id": pa.array(txn_ids, pa.string()),
+            "legacy_txn_id": pa.array(legacy_ids, pa.string()),
+            "occurrence_index": pa.array(occurrence_indexes, pa.int32()),
+        }
+    )
 
 
 class Columns:
@@ -236,7 +300,7 @@ def _amount_cents(record: Record, columns: Columns, layout: Layout) -> int:
 def owner_of(
     schema: Schema,
     household: Household,
-    inbox_member: str | None,
+    context: FileContext,
     member_text: str,
     account_text: str,
 ) -> str:
@@ -252,14 +316,16 @@ def owner_of(
         if owner is None:
             raise BadValue(f"member {member_text!r} is not a household member")
         return owner
-    owner = household.account_owner(account_text) if account_text else None
+    owner = household.account_owner(account_text, PurePath(context.file_path).name)
     if owner:
         return owner
+    inbox_member = context.inbox_member_id
     if inbox_member and inbox_member in household.member_ids:
         return inbox_member
     raise BadValue(
-        "no owner: no member column, no accounts.csv pattern matches "
-        f"{account_text or 'the empty account'!r}, and the file is not in a member's inbox folder"
+        "no owner: no member column, no accounts.csv row matches "
+        f"{account_text or 'the empty account'!r} or the file's name, and the file is not in a "
+        "member's inbox folder"
     )
 
 
@@ -327,6 +393,7 @@ def parse_file(layout: Layout, household: Household, context: FileContext) -> Pa
     )
 
     occurrences: Counter = Counter()
+    legacy_occurrences: Counter = Counter()
     static_account = schema.static.get("account", "")
     for record, date, posted_date in zip(shaped, dates, posted, strict=True):
         try:
@@ -337,7 +404,7 @@ def parse_file(layout: Layout, household: Household, context: FileContext) -> Pa
             amount_cents = _amount_cents(record, columns, layout)
             account_text = columns.get(record, "account") or static_account
             member_text = columns.get(record, "member")
-            owner = owner_of(schema, household, context.inbox_member_id, member_text, account_text)
+            owner = owner_of(schema, household, context, member_text, account_text)
             shared_text = columns.get(record, "shared_amount")
             shared_cents = (
                 abs(read_amount_cents(shared_text, schema.decimal, schema.thousands))
@@ -355,12 +422,20 @@ def parse_file(layout: Layout, household: Household, context: FileContext) -> Pa
             continue
         description = columns.get(record, "description") or schema.static.get("description", "")
         reference = columns.get(record, "reference")
-        identity = (account_text, date, amount_cents, description.strip(), reference)
-        occurrence = occurrences[identity]
-        occurrences[identity] += 1
+        # Identical facts in one file are told apart by their order (§3 Identity), counted
+        # once under each formula: two account texts may be one account identity.
+        identity = account_identity(account_text, context.inbox_member_id)
+        facts = (date, amount_cents, description.strip(), reference)
+        occurrence = occurrences[(identity, *facts)]
+        occurrences[(identity, *facts)] += 1
+        legacy_occurrence = legacy_occurrences[(account_text, *facts)]
+        legacy_occurrences[(account_text, *facts)] += 1
         parsed.rows.append(
             {
                 "txn_id": transaction_id(
+                    schema.id, identity, date, amount_cents, description, reference, occurrence
+                ),
+                "legacy_txn_id": legacy_transaction_id(
                     schema.id,
                     context.inbox_member_id,
                     account_text,
@@ -368,7 +443,7 @@ def parse_file(layout: Layout, household: Household, context: FileContext) -> Pa
                     amount_cents,
                     description,
                     reference,
-                    occurrence,
+                    legacy_occurrence,
                 ),
                 "file_sha256": context.file_sha256,
                 "file_path": context.file_path,

@@ -28,6 +28,7 @@ from ingest.parse import (
     Columns,
     FileContext,
     ParsedTable,
+    account_identity,
     account_last4,
     owner_of,
     read_amount_cents,
@@ -453,18 +454,29 @@ def _map_directions(connection, group: _Group) -> None:
 
 
 def _map_accounts(connection, group: _Group, household: Household) -> None:
-    """`account_map` (last four digits, identity key) and `owner_map` (per file, member text
-    and account → owner, as _owner decides)."""
+    """`account_map` (per file and account text: last four digits, the legacy identity key and
+    the account identity, which the file's inbox member gives when the text is empty) and
+    `owner_map` (per file, member text and account → owner, as owner_of decides)."""
     accounts = {
-        (account,): (account_last4(account), account_last4(account) or account.strip())
-        for account in _distinct(connection, "account")
+        (file_id, account): (
+            account_last4(account),
+            account_last4(account) or account.strip(),
+            account_identity(account, group.members[file_id].context.inbox_member_id),
+        )
+        for file_id, account in _distinct(connection, "file_id, account")
     }
-    types = {"key": pa.string(), "last4": pa.string(), "identity_key": pa.string()}
+    types = {
+        "file_id": pa.int64(),
+        "key": pa.string(),
+        "last4": pa.string(),
+        "legacy_key": pa.string(),
+        "identity": pa.string(),
+    }
     _register_lookup(connection, "account_map", accounts, types)
     owners: dict[tuple, tuple] = {}
     for file_id, member_text, account in _distinct(connection, "file_id, member_text, account"):
-        inbox_member = group.members[file_id].context.inbox_member_id
-        owner = _read_or_none(owner_of, group.schema, household, inbox_member, member_text, account)
+        context = group.members[file_id].context
+        owner = _read_or_none(owner_of, group.schema, household, context, member_text, account)
         if owner is not None:
             owners[(file_id, member_text, account)] = (owner,)
     types = {
@@ -540,20 +552,18 @@ def _rows_sql(group: _Group, amount_roles: list[str]) -> str:
     )
     value, problem = _signed_amount_sql(schema)
     schema_id = sql_text(schema.id)
-    facts = ", ".join(
-        [
-            schema_id,
-            "coalesce(file_context.inbox_member_id, '')",
-            "account_key",
-            "date_iso",
-            "cast(amount_cents as varchar)",
-            "description_key",
-            "reference_text",
-            "cast(occurrence_index as varchar)",
-        ]
-    )
+    facts = ["date_iso", "cast(amount_cents as varchar)", "description_key", "reference_text"]
+    identity_facts = [schema_id, "account_identity", *facts, "cast(occurrence_index as varchar)"]
+    legacy_facts = [
+        schema_id,
+        "coalesce(file_context.inbox_member_id, '')",
+        "legacy_account_key",
+        *facts,
+        "cast(legacy_occurrence_index as varchar)",
+    ]
     outputs = {
-        "txn_id": f"left(md5(concat_ws(chr(31), {facts})), 16)",
+        "txn_id": f"left(md5(concat_ws(chr(31), {', '.join(identity_facts)})), 16)",
+        "legacy_txn_id": f"left(md5(concat_ws(chr(31), {', '.join(legacy_facts)})), 16)",
         "file_sha256": "file_context.file_sha256",
         "file_path": "file_context.file_path",
         "line_number": "line_number",
@@ -596,7 +606,8 @@ def _rows_sql(group: _Group, amount_roles: list[str]) -> str:
                 posted_date_map.date as posted_date,
                 direction_map.sign as direction_sign,
                 account_map.last4 as account_last4,
-                account_map.identity_key as account_key,
+                account_map.legacy_key as legacy_account_key,
+                account_map.identity as account_identity,
                 owner_map.owner as owner_member_id,
                 case when r.description_text <> '' then r.description_text
                     else {sql_text(description)} end as description,
@@ -609,7 +620,8 @@ def _rows_sql(group: _Group, amount_roles: list[str]) -> str:
                 on posted_date_map.file_id = r.file_id
                 and posted_date_map.key = r.posted_date_text
             left join direction_map on direction_map.key = r.direction_text
-            left join account_map on account_map.key = r.account
+            left join account_map
+                on account_map.file_id = r.file_id and account_map.key = r.account
             left join owner_map
                 on owner_map.file_id = r.file_id
                 and owner_map.member_text = r.member_text
@@ -632,12 +644,18 @@ def _rows_sql(group: _Group, amount_roles: list[str]) -> str:
         identified as (
             select
                 *,
-                -- Identical facts in one file are told apart by their order (§3 Identity).
+                -- Identical facts in one file are told apart by their order (§3 Identity),
+                -- counted once under each formula: two account texts may be one identity.
+                row_number() over (
+                    partition by file_id, account_identity, transaction_date, amount_cents,
+                        description_key, reference_text
+                    order by line_number
+                ) - 1 as occurrence_index,
                 row_number() over (
                     partition by file_id, account, transaction_date, amount_cents,
                         description_key, reference_text
                     order by line_number
-                ) - 1 as occurrence_index
+                ) - 1 as legacy_occurrence_index
             from signed
         )
         select file_id, is_bad_line, {selected}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -14,6 +16,7 @@ NO_NETWORK = {"autoinstall_known_extensions": False, "autoload_known_extensions"
 
 RAW_TRANSACTION_COLUMNS = {
     "txn_id": "varchar",
+    "legacy_txn_id": "varchar",
     "file_sha256": "varchar",
     "file_path": "varchar",
     "line_number": "integer",
@@ -68,7 +71,8 @@ create table if not exists raw.files (
     rows_skipped integer not null,
     rows_skipped_by_reason varchar,
     amount_cents_total bigint not null,
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    derivation_fingerprint varchar
 );
 create table if not exists raw.file_attempts (
     attempted_at timestamp not null,
@@ -122,14 +126,78 @@ def connect(path: Path, read_only: bool = False):
 
 def ensure_raw_tables(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(RAW_DDL)
+    upgrade_raw_tables(connection)
 
 
-def loaded_hashes(connection: duckdb.DuckDBPyConnection) -> set[str]:
-    return {row[0] for row in connection.execute("select file_sha256 from raw.files").fetchall()}
+def _columns_of(connection: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {
+        row[0]
+        for row in connection.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'raw' and table_name = ?",
+            [table],
+        ).fetchall()
+    }
+
+
+def upgrade_raw_tables(connection: duckdb.DuckDBPyConnection) -> None:
+    """Bring a warehouse written by an earlier version to today's raw tables, in place.
+
+    Rows loaded before account identity joined txn_id get today's txn_id, and keep the one
+    they had as legacy_txn_id (journals written then refer to it). Files loaded then have no
+    derivation fingerprint, so the next ingest re-reads those still on disk.
+    """
+    if "derivation_fingerprint" not in _columns_of(connection, "files"):
+        connection.execute("alter table raw.files add column derivation_fingerprint varchar")
+    if "legacy_txn_id" in _columns_of(connection, "transactions"):
+        return
+    from ingest.parse import rekeyed_rows  # the identity formula lives with the parser
+
+    connection.execute("begin transaction")
+    try:
+        connection.execute("alter table raw.transactions add column legacy_txn_id varchar")
+        rows = connection.execute(
+            "select rowid, txn_id, file_sha256, schema_id, inbox_member_id, account_text, "
+            "transaction_date, amount_cents, description, coalesce(reference, '') "
+            "from raw.transactions order by file_sha256, line_number"
+        ).fetchall()
+        connection.register("rekeyed", rekeyed_rows(rows))
+        connection.execute(
+            "update raw.transactions set legacy_txn_id = rekeyed.legacy_txn_id, "
+            "txn_id = rekeyed.txn_id, occurrence_index = rekeyed.occurrence_index "
+            "from rekeyed where raw.transactions.rowid = rekeyed.row_id"
+        )
+        connection.unregister("rekeyed")
+        connection.execute("commit")
+    except BaseException:
+        connection.execute("rollback")
+        raise
+
+
+class LoadedFile(NamedTuple):
+    """What raw.files says of a loaded file when ingest decides whether to read it again."""
+
+    schema_id: str
+    derivation_fingerprint: str | None  # None: loaded by a version that did not record it
+
+
+def loaded_files(connection: duckdb.DuckDBPyConnection) -> dict[str, LoadedFile]:
+    """Every loaded file by content hash."""
+    rows = connection.execute(
+        "select file_sha256, schema_id, derivation_fingerprint from raw.files"
+    ).fetchall()
+    return {sha256: LoadedFile(schema_id, fingerprint) for sha256, schema_id, fingerprint in rows}
 
 
 RAW_TRANSACTIONS_SCHEMA = pa.schema(
     [(name, ARROW_TYPES[sql_type]) for name, sql_type in RAW_TRANSACTION_COLUMNS.items()]
+)
+# What a file's rows say, as a file read again is compared with what it loaded before: not
+# when it was read, nor from which folder (archiving moves it).
+ROW_FACT_COLUMNS = tuple(
+    name
+    for name in RAW_TRANSACTION_COLUMNS
+    if name not in ("file_sha256", "file_path", "loaded_at")
 )
 
 
@@ -146,6 +214,7 @@ FILES_COLUMNS = {
     "rows_skipped_by_reason": pa.string(),
     "amount_cents_total": pa.int64(),
     "loaded_at": pa.timestamp("us"),
+    "derivation_fingerprint": pa.string(),
 }
 
 
@@ -157,16 +226,66 @@ def arrow_rows(rows: list[dict]) -> pa.Table:
     )  # fmt: skip
 
 
+def _raw_rows(tables: list[pa.Table]) -> pa.Table:
+    """Files' rows as one table of raw.transactions' types (the two read paths' types differ)."""
+    return pa.concat_tables(
+        [RAW_TRANSACTIONS_SCHEMA.empty_table()]
+        + [table.cast(RAW_TRANSACTIONS_SCHEMA) for table in tables]
+    )
+
+
+def files_with_other_rows(
+    connection: duckdb.DuckDBPyConnection,
+    file_hashes: Sequence[str],
+    tables: list[pa.Table],
+    columns: Sequence[str] = ROW_FACT_COLUMNS,
+) -> set[str]:
+    """Those of the loaded files (content hashes) whose stored rows differ, on `columns`, from
+    their rows read again (`tables`): compared as multisets, so row order does not matter."""
+    selected = ", ".join(("file_sha256", *columns))
+    connection.register("reread_rows", _raw_rows(tables))
+    try:
+        different = connection.execute(
+            f"""
+            with stored as (
+                select {selected} from raw.transactions where list_contains(?, file_sha256)
+            ),
+            reread as (
+                select {selected} from reread_rows
+            ),
+            differences as (
+                (select * from stored except all select * from reread)
+                union all
+                (select * from reread except all select * from stored)
+            )
+            select distinct file_sha256 from differences
+            """,
+            [list(file_hashes)],
+        ).fetchall()
+    finally:
+        connection.unregister("reread_rows")
+    return {sha256 for (sha256,) in different}
+
+
 def write_loaded_files(
-    connection: duckdb.DuckDBPyConnection, loaded: list[tuple[dict, pa.Table]]
+    connection: duckdb.DuckDBPyConnection,
+    loaded: list[tuple[dict, pa.Table]],
+    replaced: Sequence[str] = (),
+    confirmed: Mapping[str, str] | None = None,
 ) -> None:
     """Files' rows, files rows and attempts, all in one transaction (§5).
 
     A file is all-or-nothing either way; one commit for many files spares a commit per file,
     and a run killed before it leaves none of them loaded, for the next run to load. Each
     table gets one insert: an insert costs more than the rows it carries.
+
+    Files read again because their configuration changed: those in `replaced` (content hashes)
+    first lose their rows and raw.files row, which their new ones in `loaded` replace (or none,
+    when they no longer read); those in `confirmed` read to the same rows and only get their
+    new derivation fingerprint (content hash -> fingerprint).
     """
-    if not loaded:
+    confirmed = confirmed or {}
+    if not (loaded or replaced or confirmed):
         return
     file_rows = [
         {
@@ -177,7 +296,7 @@ def write_loaded_files(
         }
         for file_row, _ in loaded
     ]
-    rows = pa.concat_tables([table.cast(RAW_TRANSACTIONS_SCHEMA) for _, table in loaded])
+    rows = _raw_rows([table for _, table in loaded])
     files = pa.table(
         {
             column: pa.array([file_row[column] for file_row in file_rows], arrow_type)
@@ -185,7 +304,7 @@ def write_loaded_files(
         }
     )
     with _one_thread(connection):
-        _insert_loaded(connection, rows, files)
+        _write_batch(connection, rows, files, list(replaced), confirmed)
 
 
 @contextmanager
@@ -203,9 +322,20 @@ def _one_thread(connection: duckdb.DuckDBPyConnection):
         connection.execute(f"set threads = {int(threads)}")
 
 
-def _insert_loaded(connection: duckdb.DuckDBPyConnection, rows: pa.Table, files: pa.Table) -> None:
+def _write_batch(
+    connection: duckdb.DuckDBPyConnection,
+    rows: pa.Table,
+    files: pa.Table,
+    replaced: list[str],
+    confirmed: Mapping[str, str],
+) -> None:
     connection.execute("begin transaction")
     try:
+        if replaced:
+            for table in ("raw.transactions", "raw.files"):
+                connection.execute(
+                    f"delete from {table} where list_contains(?, file_sha256)", [replaced]
+                )
         for name, table in (("incoming_rows", rows), ("incoming_files", files)):
             connection.register(name, table)
         connection.execute("insert into raw.transactions by name select * from incoming_rows")
@@ -218,6 +348,11 @@ def _insert_loaded(connection: duckdb.DuckDBPyConnection, rows: pa.Table, files:
             from incoming_files
             """
         )
+        if confirmed:
+            connection.executemany(
+                "update raw.files set derivation_fingerprint = ? where file_sha256 = ?",
+                [[fingerprint, sha256] for sha256, fingerprint in confirmed.items()],
+            )
         connection.execute("commit")
     except BaseException:
         connection.execute("rollback")

@@ -1,6 +1,8 @@
 -- Invariant 8 (§6): each settlement counts once: every settlement leg belongs to exactly one
--- settlement, a pair's two legs to the same one, and no settlement is between a member and
--- themself.
+-- settlement, a pair's two legs to the same one, no leg is in two settlements, each leg is in
+-- the accounts of the member the settlement names for it (the payer sends, the payee
+-- receives), and no settlement is between a member and themself. (A payment seen in several
+-- files of one account is one leg: invariant 4 sees a copy counted beside it.)
 with
 
 fct_transactions as (
@@ -14,9 +16,48 @@ fct_settlements as (
 legs as (
     select
         txn_id,
-        settlement_id
+        settlement_id,
+        payer_member_id
     from fct_transactions
     where kind = 'settlement'
+),
+
+named_legs as (
+    select
+        settlement_id,
+        out_txn_id as txn_id,
+        from_member_id as member_id
+    from fct_settlements
+    where out_txn_id is not null
+    union all
+    select
+        settlement_id,
+        in_txn_id as txn_id,
+        to_member_id as member_id
+    from fct_settlements
+    where in_txn_id is not null
+),
+
+legs_in_two_settlements as (
+    select
+        min(settlement_id) as settlement_id,
+        null as leg_count,
+        null as named_leg_count,
+        null as is_to_self
+    from named_legs
+    group by txn_id
+    having count(distinct settlement_id) > 1
+),
+
+legs_of_other_members as (
+    select
+        named_legs.settlement_id,
+        null as leg_count,
+        null as named_leg_count,
+        null as is_to_self
+    from named_legs
+    inner join legs on named_legs.txn_id = legs.txn_id
+    where legs.payer_member_id <> named_legs.member_id
 ),
 
 legs_per_settlement as (
@@ -52,6 +93,10 @@ final as (
         null as is_to_self
     from legs
     anti join fct_settlements on legs.settlement_id = fct_settlements.settlement_id
+    union all
+    select * from legs_in_two_settlements
+    union all
+    select * from legs_of_other_members
 )
 
 select * from final

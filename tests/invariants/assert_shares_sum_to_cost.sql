@@ -1,5 +1,9 @@
--- Invariant 5 (§6): the shares of each shared or split expense sum exactly to its cost, and
--- every such expense has shares.
+-- Invariant 5 (§6): the shares of each shared or split expense sum exactly to its cost and
+-- follow its decision. Recomputed here from the decided sharing value, payer_share_pct, the
+-- ledger's shared part and the policy weights in force on the date, without the allocation
+-- model: each member's exact share is numerator / denominator of |cost|; a share is its floor
+-- or one cent more, and the cents above the floors go to the largest remainders (ties to the
+-- larger md5(txn_id:member_id)).
 with
 
 fct_transactions as (
@@ -10,24 +14,148 @@ fct_shares as (
     select * from {{ ref('fct_shares') }}
 ),
 
-share_totals as (
+int_transactions_classified as (
+    select * from {{ ref('int_transactions_classified') }}
+),
+
+stg_household__split_policies as (
+    select * from {{ ref('stg_household__split_policies') }}
+),
+
+stg_household__members as (
+    select * from {{ ref('stg_household__members') }}
+),
+
+decided as (
     select
-        txn_id,
-        sum(share_cents) as shares_cents
+        fct_transactions.txn_id,
+        fct_transactions.payer_member_id,
+        fct_transactions.transaction_date,
+        fct_transactions.sharing,
+        fct_transactions.policy,
+        fct_transactions.amount_cents,
+        cast(abs(fct_transactions.amount_cents) as hugeint) as cost_units,
+        cast(round(coalesce(fct_transactions.payer_share_pct, 0) * 100) as hugeint) as payer_basis_points,
+        cast(
+            least(
+                abs(coalesce(int_transactions_classified.shared_amount_cents, fct_transactions.amount_cents)),
+                abs(fct_transactions.amount_cents)
+            ) as hugeint
+        ) as shared_units
+    from fct_transactions
+    inner join int_transactions_classified
+        on fct_transactions.txn_id = int_transactions_classified.txn_id
+    where fct_transactions.sharing in ('shared', 'split')
+),
+
+policy_in_force as (
+    select
+        decided.txn_id,
+        max(stg_household__split_policies.effective_from) as effective_from
+    from decided
+    inner join stg_household__split_policies
+        on
+            decided.policy = stg_household__split_policies.policy
+            and decided.transaction_date >= stg_household__split_policies.effective_from
+    group by decided.txn_id
+),
+
+weighted as (
+    select
+        decided.*,
+        stg_household__members.member_id,
+        stg_household__members.member_id = decided.payer_member_id as is_payer,
+        cast(round(coalesce(stg_household__split_policies.weight, 0) * 10000) as hugeint) as weight_units
+    from decided
+    inner join policy_in_force on decided.txn_id = policy_in_force.txn_id
+    cross join stg_household__members
+    left join stg_household__split_policies
+        on
+            decided.policy = stg_household__split_policies.policy
+            and policy_in_force.effective_from = stg_household__split_policies.effective_from
+            and stg_household__members.member_id = stg_household__split_policies.member_id
+    -- An out-of-range percentage is invariant 10's finding: nothing to recompute from.
+    where decided.payer_basis_points between 0 and 10000
+),
+
+exact as (
+    select
+        *,
+        case
+            when sharing = 'split' and is_payer
+                then cost_units * payer_basis_points * sum(weight_units) filter (where not is_payer) over expense
+            when sharing = 'split' then cost_units * (10000 - payer_basis_points) * weight_units
+            when is_payer
+                then (cost_units - shared_units) * sum(weight_units) over expense + shared_units * weight_units
+            else shared_units * weight_units
+        end as numerator,
+        case
+            when sharing = 'split' then 10000 * sum(weight_units) filter (where not is_payer) over expense
+            else sum(weight_units) over expense
+        end as denominator
+    from weighted
+    window expense as (partition by txn_id)
+),
+
+compared as (
+    select
+        exact.txn_id,
+        exact.member_id,
+        exact.amount_cents,
+        exact.numerator // exact.denominator as floor_cents,
+        exact.numerator % exact.denominator as share_remainder,
+        md5(exact.txn_id || ':' || exact.member_id) as tie_break,
+        coalesce(fct_shares.share_cents, 0) * -sign(exact.amount_cents) as share_units,
+        fct_shares.txn_id is null as is_missing
+    from exact
+    left join fct_shares
+        on
+            exact.txn_id = fct_shares.txn_id
+            and exact.member_id = fct_shares.member_id
+),
+
+rounding_checked as (
+    select
+        *,
+        share_units - floor_cents as cents_above_floor,
+        -- The smallest remainder (with its tie-break) that got a cent, and the largest that did not.
+        min((share_remainder, tie_break)) filter (where share_units = floor_cents + 1) over expense
+            as smallest_rounded_up,
+        max((share_remainder, tie_break)) filter (where share_units = floor_cents) over expense
+            as largest_rounded_down,
+        sum(share_units) over expense as shares_total
+    from compared
+    window expense as (partition by txn_id)
+),
+
+undecided_with_shares as (
+    select distinct
+        fct_shares.txn_id,
+        null as member_id,
+        'shares for an expense that is not shared or split' as problem
     from fct_shares
-    group by txn_id
+    anti join decided on fct_shares.txn_id = decided.txn_id
 ),
 
 final as (
+    select * from undecided_with_shares
+    union all
     select
-        fct_transactions.txn_id,
-        -fct_transactions.amount_cents as cost_cents,
-        share_totals.shares_cents
-    from fct_transactions
-    left join share_totals on fct_transactions.txn_id = share_totals.txn_id
+        txn_id,
+        member_id,
+        case
+            when is_missing then 'no share row'
+            when shares_total <> abs(amount_cents)
+                then 'shares sum to ' || shares_total || ', not ' || abs(amount_cents)
+            when cents_above_floor not in (0, 1) then 'share is not the exact share rounded'
+            else 'a smaller remainder got the leftover cent'
+        end as problem
+    from rounding_checked
     where
-        fct_transactions.sharing in ('shared', 'split')
-        and share_totals.shares_cents is distinct from -fct_transactions.amount_cents
+        is_missing
+        or shares_total <> abs(amount_cents)
+        or cents_above_floor not in (0, 1)
+        or smallest_rounded_up < largest_rounded_down
 )
 
 select * from final

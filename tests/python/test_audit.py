@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 
 from support import invoke
 
-SPLIT_PIZZA = "60dc3dc0e4b32687"
+SPLIT_PIZZA = "d1b8ca66df5de519"
 
 
 def test_the_audit_trail_holds_every_transaction_with_its_trail(demo_copy):

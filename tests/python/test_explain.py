@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from support import invoke, net_cents, query
 
-SPLIT_PIZZA = "60dc3dc0e4b32687"  # June's pizza, split by a review decision (S 30)
+SPLIT_PIZZA = "d1b8ca66df5de519"  # June's pizza, split by a review decision (S 30)
 
 
 def explain(workspace, txn_id: str) -> str:
@@ -62,3 +62,9 @@ def test_an_unknown_transaction_is_a_one_line_error(built_demo):
     assert result.output == (
         "balance: no transaction 'nope' (see the txn_id column of the workbook)\n"
     )
+
+
+def test_explain_finds_a_transaction_by_the_txn_id_an_earlier_version_gave_it(built_demo):
+    # The June pizza's txn_id before account identity joined it, as older journals name it.
+    text = explain(built_demo, "60dc3dc0e4b32687")
+    assert text.splitlines()[0] == f"Transaction {SPLIT_PIZZA}"

@@ -82,8 +82,9 @@ def test_a_row_without_owner_rejects_its_file_naming_the_line(workspace):
     result = invoke("ingest", "--workspace", str(workspace))
     assert result.exit_code == 0, result.output
     assert (
-        "  csv_inbox/joint.csv:2: no owner: no member column, no accounts.csv pattern "
-        "matches 'Mystery Card (...9999)', and the file is not in a member's inbox folder"
+        "  csv_inbox/joint.csv:2: no owner: no member column, no accounts.csv row matches "
+        "'Mystery Card (...9999)' or the file's name, and the file is not in a member's inbox "
+        "folder"
     ) in result.output
 
 

@@ -260,6 +260,48 @@ def test_each_invariant_fires_alone_on_data_that_breaks_it(flat, tmp_path, invar
         connection.close()
 
 
+# Further ways to break invariants 4, 5 and 8 (§6), each caught by that invariant alone.
+MORE_BREAKS = [
+    pytest.param(
+        "assert_duplicates_point_to_survivors",
+        "update raw.transactions set txn_id = (select txn_id from raw.transactions "
+        "where description = 'PG&E WEB ONLINE' and transaction_date = '2026-02-20') "
+        "where description = 'PG&E WEB ONLINE' and transaction_date = '2026-03-05'",
+        id="two rows of one file share a txn_id",
+    ),
+    pytest.param(
+        "assert_duplicates_point_to_survivors",
+        "update marts.fct_transactions set kind = 'expense', sharing = 'pending', "
+        "is_suspected_duplicate = false where kind = 'duplicate'",
+        id="an aggregator copy counted beside the card row it copies",
+    ),
+    pytest.param(
+        "assert_shares_sum_to_cost",
+        "update marts.fct_shares set share_cents = share_cents + case member_id "
+        "when 'alex' then 100 when 'sam' then -100 else 0 end "
+        "where txn_id = (select txn_id from marts.fct_transactions "
+        "where description = 'WHOLE FOODS MARKET')",
+        id="shares that sum to the cost but not as decided",
+    ),
+    pytest.param(
+        "assert_settlements_counted_once",
+        "update marts.fct_settlements set from_member_id = 'kim' where amount_cents = 1500",
+        id="a settlement naming a member whose account the leg is not in",
+    ),
+]
+
+
+@pytest.mark.parametrize(("invariant", "statement"), MORE_BREAKS)
+def test_each_revised_invariant_fires_alone_on_more_ways_to_break_it(
+    flat, tmp_path, invariant, statement
+):
+    connection = broken_copy(flat, tmp_path, statement)
+    try:
+        assert failing_invariants(flat, connection) == {invariant}
+    finally:
+        connection.close()
+
+
 def test_dbt_fails_on_every_broken_invariant(flat, tmp_path):
     broken = shutil.copytree(flat, tmp_path / "broken")
     connection = duckdb.connect(str(broken / "warehouse/balance.duckdb"))

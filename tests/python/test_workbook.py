@@ -182,7 +182,7 @@ def test_shared_ledger_runs_to_the_daily_balances(book, built_demo):
     assert len(ledger) == 55
     settlement = next(row for row in ledger if row[1] == "settlement")
     assert settlement == (
-        day("2026-07-02"), "settlement", "c72f8e404f197b47", "Sam", "Alex",
+        day("2026-07-02"), "settlement", "0b6b9c8f35f37208", "Sam", "Alex",
         "ZELLE TO ALEX RIVERA ON 07/02 REF # WFCT0XYZ123", None, None, None, None,
         600, None, None, 4352.46, -4352.46,
     )  # fmt: skip
@@ -249,7 +249,7 @@ def test_data_quality_lists_rejected_files_and_duplicates(book):
     )
     assert [row[0] for row in rows[1:]] == ["duplicate"] * 8
     assert rows[1] == (
-        "duplicate", "1fc00572ac4b100f", "ce2caa6134de792a",
+        "duplicate", "09eb5118751a1a30", "0b3371c07c066961",
         "csv_inbox/sam/monarch_transactions_2026-10-01.csv", day("2026-09-26"), "Alex",
         "CAPITAL ONE MOBILE PYMT", 234.58,
         "same account and amount, 1 day(s) apart; aggregator row yields to capital_one_card",

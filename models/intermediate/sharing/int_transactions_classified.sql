@@ -80,6 +80,7 @@ requested as (
         int_duplicates_matched.duplicate_reason,
         coalesce(int_duplicates_matched.is_suspected, false) as is_suspected_duplicate,
         int_review_decisions_latest.sharing as review_sharing,
+        int_review_decisions_latest.duplicate_answer,
         int_review_decisions_latest.note as review_note,
         int_review_decisions_latest.decided_at as reviewed_at,
         paired_legs.is_settlement as paired_as_settlement,
@@ -132,9 +133,11 @@ kinds as (
     select
         *,
         case
-            when duplicate_of_txn_id is not null and not is_suspected_duplicate then 'duplicate'
-            -- A suspect stays out of the balance until answered; D confirms it (§9.5).
-            when is_suspected_duplicate and coalesce(review_sharing, 'duplicate') = 'duplicate'
+            -- A suspect stays out of the balance until answered: D confirms it; Y/N/S
+            -- answered to its question mean "not a duplicate" (§9.5).
+            when
+                duplicate_of_txn_id is not null
+                and coalesce(duplicate_answer, '') <> 'not_duplicate'
                 then 'duplicate'
             when amount_cents = 0 then 'ignored'
             when requested_sharing in ('shared', 'personal', 'split') then 'expense'
@@ -196,6 +199,7 @@ final as (
         duplicate_reason,
         is_suspected_duplicate,
         review_sharing,
+        duplicate_answer,
         review_note,
         reviewed_at,
         paired_as_settlement,

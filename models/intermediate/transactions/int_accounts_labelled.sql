@@ -1,9 +1,15 @@
--- Each account as files name it, with its identity across files: the label of the first
--- accounts.csv row whose pattern is found in its text, else (schema, owner, account text).
+-- Each account as each file names it, with its identity across files (§9.5): the label of the
+-- first labelled accounts.csv row whose patterns match its account text and its file's name, else
+-- (schema, owner, account text). Rows of a file that names no account have no identity of
+-- their own; int_files_linked may tie them to one of the owner's accounts.
 with
 
 int_transactions_collapsed as (
     select * from {{ ref('int_transactions_collapsed') }}
+),
+
+stg_ingest__files as (
+    select * from {{ ref('stg_ingest__files') }}
 ),
 
 stg_household__accounts as (
@@ -12,6 +18,7 @@ stg_household__accounts as (
 
 accounts_in_files as (
     select distinct
+        file_sha256,
         schema_id,
         owner_member_id,
         account_text,
@@ -20,28 +27,50 @@ accounts_in_files as (
     from int_transactions_collapsed
 ),
 
-first_matching_rule as (
+named_files as (
     select
         accounts_in_files.*,
-        stg_household__accounts.account_label as configured_label
+        -- The base name: archiving moves a file, not its name.
+        regexp_extract(stg_ingest__files.file_path, '[^/]*$') as file_name
     from accounts_in_files
+    inner join stg_ingest__files
+        on accounts_in_files.file_sha256 = stg_ingest__files.file_sha256
+),
+
+first_matching_rule as (
+    select
+        named_files.*,
+        stg_household__accounts.account_label as configured_label
+    from named_files
     left join stg_household__accounts
         on
-            accounts_in_files.account_text <> ''
-            and regexp_matches(
-                accounts_in_files.account_text, stg_household__accounts.account_pattern, 'i'
+            -- A line without a label only names an owner: the label comes from the first
+            -- matching line that has one.
+            stg_household__accounts.account_label is not null
+            and (
+                stg_household__accounts.account_pattern is null
+                or (
+                    named_files.account_text <> ''
+                    and regexp_matches(
+                        named_files.account_text, stg_household__accounts.account_pattern, 'i'
+                    )
+                )
+            )
+            and (
+                stg_household__accounts.file_pattern is null
+                or regexp_matches(named_files.file_name, stg_household__accounts.file_pattern, 'i')
             )
     qualify row_number() over (
-        partition by
-            accounts_in_files.schema_id,
-            accounts_in_files.owner_member_id,
-            accounts_in_files.account_text
+        partition by named_files.file_sha256, named_files.owner_member_id, named_files.account_text
         order by stg_household__accounts.rule_order nulls last
     ) = 1
 ),
 
 final as (
     select
+        file_sha256,
+        owner_member_id,
+        account_text,
         md5(
             case
                 when configured_label is not null then 'label:' || configured_label
@@ -49,8 +78,7 @@ final as (
             end
         ) as account_id,
         schema_id,
-        owner_member_id,
-        account_text,
+        file_name,
         account_last4,
         institution,
         coalesce(
@@ -59,7 +87,8 @@ final as (
             || coalesce(' …' || account_last4, '')
             || ' (' || owner_member_id || ')'
         ) as account_label,
-        configured_label is not null as is_configured
+        configured_label is not null as is_configured,
+        configured_label is not null or account_text <> '' as has_account_identity
     from first_matching_rule
 )
 

@@ -1,4 +1,5 @@
--- Every transaction with its account identity and resolved merchant and category.
+-- Every transaction with its account (a file that names none may be linked to one) and
+-- resolved merchant and category.
 -- A view: three equality joins cost less to run for each reader than writing a million wide
 -- rows to disk.
 {{ config(materialized='view') }}
@@ -13,6 +14,10 @@ int_accounts_labelled as (
     select * from {{ ref('int_accounts_labelled') }}
 ),
 
+int_files_linked as (
+    select * from {{ ref('int_files_linked') }}
+),
+
 int_merchants_resolved as (
     select * from {{ ref('int_merchants_resolved') }}
 ),
@@ -20,8 +25,9 @@ int_merchants_resolved as (
 final as (
     select
         int_transactions_collapsed.*,
-        int_accounts_labelled.account_id,
-        int_accounts_labelled.account_label,
+        coalesce(int_files_linked.account_id, int_accounts_labelled.account_id) as account_id,
+        coalesce(int_files_linked.account_label, int_accounts_labelled.account_label)
+            as account_label,
         coalesce(
             int_merchants_resolved.lookup_merchant,
             int_transactions_collapsed.merchant_text,
@@ -43,9 +49,14 @@ final as (
     from int_transactions_collapsed
     inner join int_accounts_labelled
         on
-            int_transactions_collapsed.schema_id = int_accounts_labelled.schema_id
+            int_transactions_collapsed.file_sha256 = int_accounts_labelled.file_sha256
             and int_transactions_collapsed.owner_member_id = int_accounts_labelled.owner_member_id
             and int_transactions_collapsed.account_text = int_accounts_labelled.account_text
+    left join int_files_linked
+        on
+            int_transactions_collapsed.file_sha256 = int_files_linked.file_sha256
+            and int_transactions_collapsed.owner_member_id = int_files_linked.owner_member_id
+            and int_accounts_labelled.has_account_identity = false
     inner join int_merchants_resolved
         on int_transactions_collapsed.description = int_merchants_resolved.description
 )

@@ -64,7 +64,7 @@ final as (
         int_transactions_classified.duplicate_reason,
         -- An open D question: a suspect nobody has answered yet (D, or Y/N/S = not a duplicate).
         int_transactions_classified.is_suspected_duplicate
-        and int_transactions_classified.review_sharing is null as is_suspected_duplicate,
+        and int_transactions_classified.duplicate_answer is null as is_suspected_duplicate,
         int_transactions_classified.counterparty_member_id,
         coalesce(
             int_transactions_classified.transaction_date < clean_slate.as_of_date, false

@@ -22,6 +22,18 @@ stg_ingest__files as (
     select * from {{ ref('stg_ingest__files') }}
 ),
 
+int_account_mirrors as (
+    select * from {{ ref('int_account_mirrors') }}
+),
+
+int_accounts_labelled as (
+    select * from {{ ref('int_accounts_labelled') }}
+),
+
+int_files_linked as (
+    select * from {{ ref('int_files_linked') }}
+),
+
 expenses as (
     select * from fct_transactions
     where kind = 'expense' and not is_before_clean_slate
@@ -117,7 +129,8 @@ orphan_decisions as (
     select
         'orphan_decision' as check_name,
         decided_txn_id as subject,
-        'a review decision (' || sharing || ') names no existing transaction' as detail,
+        'a review decision (' || coalesce(sharing, duplicate_answer)
+        || ') names no existing transaction' as detail,
         'check decisions/review_decisions.csv (was the file forgotten or re-downloaded?)' as next_step
     from int_review_decisions_latest
     where is_orphan
@@ -150,6 +163,72 @@ rejected_files as (
         and stg_ingest__file_attempts.attempt_status = 'rejected'
 ),
 
+account_names as (
+    select
+        account_id,
+        any_value(account_label) as account_label,
+        any_value(account_text) as account_text,
+        any_value(account_last4) as account_last4
+    from int_accounts_labelled
+    where has_account_identity
+    group by account_id
+),
+
+mirrored_accounts as (
+    -- Duplicates are looked for within one account: two accounts of one owner whose rows
+    -- mirror each other, one of them seen by an aggregator, are likely one account under two
+    -- names, and every purchase in both counts twice until they share a label.
+    select
+        'mirrored_accounts' as check_name,
+        least(named.account_label, other.account_label) || ' and '
+        || greatest(named.account_label, other.account_label) as subject,
+        int_account_mirrors.mirrored_rows || ' of the ' || int_account_mirrors.unit_rows
+        || ' rows of ' || named.account_label || ' have an equal row in ' || other.account_label
+        || ' within {{ var("duplicate_window_days") }} days: one account under two names?'
+            as detail,
+        'give both one label in household/accounts.csv ('
+        || case
+            when named.account_last4 = other.account_last4
+                then 'the line ' || named.account_last4
+            else
+                'the lines ' || regexp_escape(named.account_text) || ',' || int_account_mirrors.owner_member_id
+                || ',' || named.account_label || ' and ' || regexp_escape(other.account_text)
+        end
+        || ',' || int_account_mirrors.owner_member_id || ',' || named.account_label
+        || '), then balance run' as next_step
+    from int_account_mirrors
+    inner join account_names as named on int_account_mirrors.unit_id = named.account_id
+    inner join account_names as other on int_account_mirrors.other_account_id = other.account_id
+    where
+        int_account_mirrors.has_account_identity
+        and int_account_mirrors.is_mirror
+        and int_account_mirrors.involves_aggregator
+    qualify row_number() over (
+        partition by subject order by int_account_mirrors.mirrored_rows desc, named.account_label asc
+    ) = 1
+),
+
+files_mirroring_several_accounts as (
+    -- A file that names no account is linked only to the one account it mirrors.
+    select
+        'mirrored_accounts' as check_name,
+        stg_ingest__files.file_path as subject,
+        'names no account and mirrors ' || count(*) || ' accounts ('
+        || string_agg(account_names.account_label, ', ' order by account_names.account_label)
+        || '), so it is tied to none' as detail,
+        'tie it to its account in household/accounts.csv: a line ,'
+        || any_value(int_account_mirrors.owner_member_id) || ',<its account label>,'
+        || regexp_escape(regexp_extract(stg_ingest__files.file_path, '[^/]*$'))
+        || ' (account_pattern empty, file_pattern last), then balance run' as next_step
+    from int_account_mirrors
+    inner join account_names on int_account_mirrors.other_account_id = account_names.account_id
+    inner join stg_ingest__files on int_account_mirrors.file_sha256 = stg_ingest__files.file_sha256
+    anti join int_files_linked on int_account_mirrors.file_sha256 = int_files_linked.file_sha256
+    where not int_account_mirrors.has_account_identity
+    group by stg_ingest__files.file_path
+    having count(*) > 1
+),
+
 final as (
     select * from suspected_duplicates
     union all
@@ -166,6 +245,10 @@ final as (
     select * from sharing_issues
     union all
     select * from rejected_files
+    union all
+    select * from mirrored_accounts
+    union all
+    select * from files_mirroring_several_accounts
 )
 
 select * from final

@@ -9,7 +9,8 @@ renamed as (
         row_number as rule_order,
         account_pattern,
         member_id,
-        account_label
+        account_label,
+        file_pattern
     from source
 )
 

@@ -7,6 +7,7 @@ source as (
 renamed as (
     select
         txn_id,
+        legacy_txn_id,
         file_sha256,
         file_path,
         line_number,
