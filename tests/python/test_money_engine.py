@@ -383,3 +383,19 @@ def test_check_lists_each_finding_with_the_command_that_shows_more(flat):
         "    → add a row for it to household/merchant_lookup.csv",
         "balance: 6 finding(s) need attention",
     ]
+
+
+def test_a_key_test_also_names_a_null_in_its_not_null_columns(flat, tmp_path):
+    """One primary_key test per model also checks its `not_null` columns (fewer dbt nodes)."""
+    connection = broken_copy(
+        flat, tmp_path, "update marts.fct_transactions set kind = null where description = 'IKEA'"
+    )
+    compiled = flat / "logs/dbt/target/compiled/balance/models/marts/core/_core__models.yml"
+    (test_sql,) = compiled.glob("primary_key_fct_transactions_*.sql")
+    try:
+        ikea = connection.execute(
+            "select txn_id from marts.fct_transactions where description = 'IKEA'"
+        ).fetchone()[0]
+        assert connection.execute(test_sql.read_text()).fetchall() == [("null kind", ikea, 1)]
+    finally:
+        connection.close()
