@@ -5,7 +5,6 @@
 -- while that partner has absorbed nothing of its schema — unless an open D question or the
 -- user's "not a duplicate" keeps it. The last is recomputed here from the facts, not taken
 -- from the matching.
-{%- set precedence = var('duplicate_source_precedence') %}
 with
 
 fct_transactions as (
@@ -58,7 +57,7 @@ absorbed_twice as (
 ranked as (
     select
         *,
-        list_position({{ precedence | tojson | replace('"', "'") }}, source_kind) as source_rank
+        {{ source_rank('source_kind') }} as source_rank
     from fct_transactions
 ),
 

@@ -18,9 +18,7 @@ int_duplicates_matched as (
 latest_per_question as (
     select *
     from int_review_decisions_targeted
-    qualify row_number() over (
-        partition by txn_id, question order by decided_at desc nulls last, journal_line desc
-    ) = 1
+    where is_latest_for_question
 ),
 
 duplicate_answers as (

@@ -2,7 +2,7 @@
 -- names or, for a line written before account identity joined txn_id, every transaction whose
 -- rows carry that id as their legacy_txn_id (§9.3). A line that names neither is kept as an
 -- orphan (§9.20), never dropped. D and "not a duplicate" answer the duplicate question; Y, N
--- and S the sharing question (§9.5).
+-- and S the sharing question (§9.5); the latest line per question is the answer in force.
 with
 
 stg_decisions__review_decisions as (
@@ -55,6 +55,16 @@ targets as (
         on
             int_transactions_collapsed.txn_id is null
             and stg_decisions__review_decisions.txn_id = legacy_ids.legacy_txn_id
+),
+
+final as (
+    select
+        *,
+        -- The answer in force for its question: the latest line (§4).
+        row_number() over (
+            partition by txn_id, question order by decided_at desc nulls last, journal_line desc
+        ) = 1 as is_latest_for_question
+    from targets
 )
 
-select * from targets
+select * from final

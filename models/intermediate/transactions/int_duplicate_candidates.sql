@@ -2,7 +2,6 @@
 -- files of different schemas, equal cents, dates within the window. The lower-precedence row
 -- (aggregator < payment app < direct bank; among equals, the later schema id) is the one that
 -- would yield. A row the user said is not a duplicate yields to nothing.
-{%- set precedence = var('duplicate_source_precedence') %}
 with
 
 int_transactions_enriched as (
@@ -16,12 +15,11 @@ int_review_decisions_targeted as (
 not_duplicates as (
     select txn_id
     from int_review_decisions_targeted
-    where question = 'duplicate' and not is_orphan
-    qualify
-        row_number() over (
-            partition by txn_id order by decided_at desc nulls last, journal_line desc
-        ) = 1
+    where
+        question = 'duplicate'
+        and is_latest_for_question
         and sharing = 'not_duplicate'
+        and not is_orphan
 ),
 
 ranked_sources as (
@@ -32,7 +30,7 @@ ranked_sources as (
         transaction_date,
         amount_cents,
         source_kind,
-        list_position({{ precedence | tojson | replace('"', "'") }}, source_kind) as source_rank
+        {{ source_rank('source_kind') }} as source_rank
     from int_transactions_enriched
 ),
 
