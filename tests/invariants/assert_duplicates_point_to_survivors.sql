@@ -71,6 +71,13 @@ counted as (
         and int_review_decisions_latest.duplicate_answer is distinct from 'not_duplicate'
 ),
 
+counted_spread as (
+    select
+        *,
+        {{ day_bucket('transaction_date') }} + unnest([-1, 0, 1]) as near_day_bucket
+    from counted
+),
+
 schemas_absorbed as (
     select distinct
         duplicate_of_txn_id as txn_id,
@@ -86,10 +93,11 @@ counted_beside_its_partner as (
         || abs(date_diff('day', lower_row.transaction_date, partner.transaction_date))
         || ' day(s) apart' as problem
     from counted as lower_row
-    inner join counted as partner
+    inner join counted_spread as partner
         on
             lower_row.account_id = partner.account_id
             and lower_row.amount_cents = partner.amount_cents
+            and {{ day_bucket('lower_row.transaction_date') }} = partner.near_day_bucket
             and lower_row.amount_cents <> 0
             and (
                 lower_row.source_rank > partner.source_rank

@@ -104,7 +104,6 @@ compared as (
         exact.amount_cents,
         exact.numerator // exact.denominator as floor_cents,
         exact.numerator % exact.denominator as share_remainder,
-        md5(exact.txn_id || ':' || exact.member_id) as tie_break,
         coalesce(fct_shares.share_cents, 0) * -sign(exact.amount_cents) as share_units,
         fct_shares.txn_id is null as is_missing
     from exact
@@ -114,18 +113,67 @@ compared as (
             and exact.member_id = fct_shares.member_id
 ),
 
-rounding_checked as (
+-- Per expense: the total, and the smallest remainder that got a leftover cent beside the
+-- largest that did not. Grouped, not windowed: one pass over the shares.
+expense_rounding as (
     select
-        *,
-        share_units - floor_cents as cents_above_floor,
-        -- The smallest remainder (with its tie-break) that got a cent, and the largest that did not.
-        min((share_remainder, tie_break)) filter (where share_units = floor_cents + 1) over expense
-            as smallest_rounded_up,
-        max((share_remainder, tie_break)) filter (where share_units = floor_cents) over expense
-            as largest_rounded_down,
-        sum(share_units) over expense as shares_total
+        txn_id,
+        any_value(amount_cents) as amount_cents,
+        sum(share_units) as shares_total,
+        min(share_remainder) filter (where share_units = floor_cents + 1) as smallest_rounded_up,
+        max(share_remainder) filter (where share_units = floor_cents) as largest_rounded_down
     from compared
-    window expense as (partition by txn_id)
+    group by txn_id
+),
+
+-- Equal remainders on both sides: the larger hash should have got the cent. Only these few
+-- expenses pay for the hash.
+tie_breaks as (
+    select
+        compared.txn_id,
+        min(md5(compared.txn_id || ':' || compared.member_id)) filter (
+            where compared.share_units = compared.floor_cents + 1
+        ) as smallest_hash_rounded_up,
+        max(md5(compared.txn_id || ':' || compared.member_id)) filter (
+            where compared.share_units = compared.floor_cents
+        ) as largest_hash_rounded_down
+    from compared
+    inner join expense_rounding
+        on
+            compared.txn_id = expense_rounding.txn_id
+            and compared.share_remainder = expense_rounding.smallest_rounded_up
+            and expense_rounding.smallest_rounded_up = expense_rounding.largest_rounded_down
+    group by compared.txn_id
+),
+
+member_problems as (
+    select
+        txn_id,
+        member_id,
+        case
+            when is_missing then 'no share row'
+            else 'share is not the exact share rounded'
+        end as problem
+    from compared
+    where is_missing or share_units - floor_cents not in (0, 1)
+),
+
+expense_problems as (
+    select
+        expense_rounding.txn_id,
+        null as member_id,
+        case
+            when expense_rounding.shares_total <> abs(expense_rounding.amount_cents)
+                then 'shares sum to ' || expense_rounding.shares_total
+                || ', not ' || abs(expense_rounding.amount_cents)
+            else 'a smaller remainder got the leftover cent'
+        end as problem
+    from expense_rounding
+    left join tie_breaks on expense_rounding.txn_id = tie_breaks.txn_id
+    where
+        expense_rounding.shares_total <> abs(expense_rounding.amount_cents)
+        or expense_rounding.smallest_rounded_up < expense_rounding.largest_rounded_down
+        or tie_breaks.smallest_hash_rounded_up < tie_breaks.largest_hash_rounded_down
 ),
 
 undecided_with_shares as (
@@ -140,22 +188,9 @@ undecided_with_shares as (
 final as (
     select * from undecided_with_shares
     union all
-    select
-        txn_id,
-        member_id,
-        case
-            when is_missing then 'no share row'
-            when shares_total <> abs(amount_cents)
-                then 'shares sum to ' || shares_total || ', not ' || abs(amount_cents)
-            when cents_above_floor not in (0, 1) then 'share is not the exact share rounded'
-            else 'a smaller remainder got the leftover cent'
-        end as problem
-    from rounding_checked
-    where
-        is_missing
-        or shares_total <> abs(amount_cents)
-        or cents_above_floor not in (0, 1)
-        or smallest_rounded_up < largest_rounded_down
+    select * from member_problems
+    union all
+    select * from expense_problems
 )
 
 select * from final

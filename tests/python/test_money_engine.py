@@ -284,6 +284,16 @@ MORE_BREAKS = [
         id="shares that sum to the cost but not as decided",
     ),
     pytest.param(
+        "assert_shares_sum_to_cost",
+        "update marts.fct_shares set share_cents = 6667 - share_cents "
+        "where txn_id = (select txn_id from marts.fct_transactions "
+        "where description = 'WHOLE FOODS MARKET') and member_id in ("
+        "select member_id from marts.fct_shares where txn_id = (select txn_id "
+        "from marts.fct_transactions where description = 'WHOLE FOODS MARKET') "
+        "order by share_cents desc, member_id limit 2)",
+        id="the leftover cent of equal thirds given to the smaller hash",
+    ),
+    pytest.param(
         "assert_settlements_counted_once",
         "update marts.fct_settlements set from_member_id = 'kim' where amount_cents = 1500",
         id="a settlement naming a member whose account the leg is not in",

@@ -51,19 +51,27 @@ units as (
     group by unit_id
 ),
 
+rows_with_account_identity as (
+    select
+        *,
+        {{ day_bucket('transaction_date') }} + unnest([-1, 0, 1]) as near_day_bucket
+    from located_rows
+    where has_account_identity
+),
+
 mirrored_rows as (
     select distinct
         unit_row.unit_id,
         other_row.account_id as other_account_id,
         unit_row.txn_id
     from located_rows as unit_row
-    inner join located_rows as other_row
+    inner join rows_with_account_identity as other_row
         on
             unit_row.owner_member_id = other_row.owner_member_id
             and unit_row.amount_cents = other_row.amount_cents
+            and {{ day_bucket('unit_row.transaction_date') }} = other_row.near_day_bucket
             and unit_row.schema_id <> other_row.schema_id
             and unit_row.unit_id <> other_row.unit_id
-            and other_row.has_account_identity
             and abs(date_diff('day', unit_row.transaction_date, other_row.transaction_date))
             <= {{ var('duplicate_window_days') }}
 ),

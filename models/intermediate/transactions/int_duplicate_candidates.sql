@@ -34,6 +34,13 @@ ranked_sources as (
     from int_transactions_enriched
 ),
 
+ranked_sources_spread as (
+    select
+        *,
+        {{ day_bucket('transaction_date') }} + unnest([-1, 0, 1]) as near_day_bucket
+    from ranked_sources
+),
+
 final as (
     select
         yielding.txn_id as yielding_txn_id,
@@ -48,10 +55,11 @@ final as (
         surviving.transaction_date as surviving_date,
         abs(date_diff('day', surviving.transaction_date, yielding.transaction_date)) as days_apart
     from ranked_sources as yielding
-    inner join ranked_sources as surviving
+    inner join ranked_sources_spread as surviving
         on
             yielding.account_id = surviving.account_id
             and yielding.amount_cents = surviving.amount_cents
+            and {{ day_bucket('yielding.transaction_date') }} = surviving.near_day_bucket
             and (
                 yielding.source_rank > surviving.source_rank
                 or (
