@@ -84,6 +84,18 @@ def explain_transaction(connection, prefix: str) -> str:
         lines.append(
             f"  duplicate {state} of {fact['duplicate_of_txn_id']}: {fact['duplicate_reason']}"
         )
+    if fact["refund_of_txn_id"]:
+        purchase = _row(
+            connection,
+            "select transaction_date, description, amount_cents from marts.fct_transactions "
+            "where txn_id = ?",
+            [fact["refund_of_txn_id"]],
+        )
+        lines.append(
+            f"  refund    of {fact['refund_of_txn_id']} ({purchase['transaction_date']}  "
+            f"{purchase['description']}  cost {dollars(-purchase['amount_cents'])}): shared as "
+            f"that purchase was, with the weights in force on {purchase['transaction_date']}"
+        )
     if fact["reviewed_at"] is not None:
         note = f": {fact['review_note']}" if fact["review_note"] else ""
         lines.append(f"  review    decided {fact['reviewed_at']:%Y-%m-%d %H:%M} UTC{note}")

@@ -22,9 +22,9 @@ from exports.files import remove_stale_temporaries, write_private_text
 from exports.powerbi import UnsafeColumnType, export_parquet
 from exports.review import (
     ReviewImport,
-    blank_answers_fingerprint,
     import_review_answers,
     workbook_answers_fingerprint,
+    written_answers_fingerprint,
 )
 from exports.summary import read_balance_summary
 from exports.workbook import export_workbook, queue_txn_ids
@@ -121,8 +121,13 @@ def export(workspace: Workspace, report: Reporter | None = None) -> None:
     try:
         with connect(workspace.warehouse, read_only=True) as connection:
             parquet_files = export_parquet(connection, workspace.powerbi)
-            written = export_workbook(connection, workspace.workbook)
-            written_answers = blank_answers_fingerprint(queue_txn_ids(connection))
+            queue = queue_txn_ids(connection)
+            # Answers that could not be used stay on their rows while those wait for review.
+            kept = {
+                t: a for t, a in _last_run(workspace).get("kept_answers", {}).items() if t in queue
+            }
+            written = export_workbook(connection, workspace.workbook, kept)
+            written_answers = written_answers_fingerprint(queue, kept)
             summary = read_balance_summary(connection) | read_health(connection)
             report.debug(_row_counts(connection))
     except (WarehouseLocked, UnsafeColumnType) as error:
@@ -135,17 +140,21 @@ def export(workspace: Workspace, report: Reporter | None = None) -> None:
         _remember(
             workspace,
             **summary,
+            kept_answers=kept,
             workbook_answers=written_answers,
             workbook_stat=as_written,
         )
     else:
-        # The answers of a side workbook are imported on request only: the next run reads
-        # balance_data.xlsx, whose recorded answers must stay those it was written with.
-        _remember(workspace, **summary)
+        # balance_data.xlsx keeps the answers it was recorded with; the side workbook is
+        # recorded apart, and the next run imports what is typed into either.
+        side_workbooks = _last_run(workspace).get("side_workbooks", {}) | {
+            shown: {"answers": written_answers, "stat": _workbook_stat(written)}
+        }
+        _remember(workspace, **summary, kept_answers=kept, side_workbooks=side_workbooks)
         report(
-            f"{workspace.relative(workspace.workbook)} is open in another program, so it was "
-            f"kept as it is; the new workbook is {shown} (answers typed there: "
-            f'`balance review import "{shown}"`)'
+            f"{workspace.relative(workspace.workbook)} is open in another program or changed "
+            f"while the new workbook was written, so it was kept as it is; the new workbook is "
+            f"{shown} (answers typed into either are imported by the next `balance run`)"
         )
     report(f"exported {len(parquet_files)} Parquet files (output/powerbi/, "
            f"output/monthly_data.parquet) and {shown}")  # fmt: skip
@@ -169,9 +178,21 @@ def import_review(
     path = Path(workbook) if workbook else workspace.workbook
     if not path.exists():
         raise PipelineError(f"{path}: no such workbook; run `balance run` to write one")
-    result = import_review_answers(path, workspace.decisions_journal, workspace.relative(path))
+    result = import_review_answers(
+        path,
+        workspace.decisions_journal,
+        workspace.relative(path),
+        queue_questions=lambda: _queue_questions(workspace),
+    )
     for problem in result.problems:
         report(f"warning: {problem}")
+    # This workbook's rows say what is kept now; rows it does not hold keep what they had.
+    kept = {
+        txn_id: answer
+        for txn_id, answer in _last_run(workspace).get("kept_answers", {}).items()
+        if txn_id not in result.txn_ids_read
+    }
+    _remember(workspace, kept_answers=kept | result.kept)
     report(
         f"imported {result.appended} answer(s) from {workspace.relative(path)} into "
         f"{workspace.relative(workspace.decisions_journal)}"
@@ -179,19 +200,46 @@ def import_review(
     return result
 
 
+def _queue_questions(workspace: Workspace) -> dict[str, str]:
+    """txn_id → question of every row waiting for review in the warehouse (none without one)."""
+    if not workspace.warehouse.exists():
+        return {}
+    try:
+        with connect(workspace.warehouse, read_only=True) as connection:
+            rows = connection.execute("select txn_id, question from marts.rpt_review_queue")
+            return dict(rows.fetchall())
+    except WarehouseLocked as error:
+        raise PipelineError(str(error)) from None
+
+
 def _import_changed_answers(workspace: Workspace, last: dict, report: Reporter) -> None:
-    """Answers typed into the workbook since it was written go to the journal first (§9.19)."""
-    if not workspace.workbook.exists():
-        return
-    stat = _workbook_stat(workspace.workbook)
-    if stat == last.get("workbook_stat"):
+    """Answers typed into the workbook since it was written go to the journal first (§9.19);
+    then those typed into side workbooks written while it was open, oldest first (they were
+    written later than the main one, so their answers are the newer)."""
+    if workspace.workbook.exists():
+        recorded = {"answers": last.get("workbook_answers"), "stat": last.get("workbook_stat")}
+        now = _import_if_changed(workspace, workspace.workbook, recorded, report)
+        _remember(workspace, workbook_answers=now["answers"], workbook_stat=now["stat"])
+    side_workbooks = {}
+    for shown, recorded in sorted(last.get("side_workbooks", {}).items()):
+        path = workspace.root / shown
+        if path.exists():  # one the user deleted has nothing more to give
+            side_workbooks[shown] = _import_if_changed(workspace, path, recorded, report)
+    if side_workbooks or last.get("side_workbooks"):
+        _remember(workspace, side_workbooks=side_workbooks)
+
+
+def _import_if_changed(workspace: Workspace, path: Path, recorded: dict, report: Reporter) -> dict:
+    """Import the answers of one workbook if they changed since recorded; returns its record."""
+    stat = _workbook_stat(path)
+    if stat == recorded.get("stat"):
         # Saving answers rewrites the file, which changes its size or modification time.
-        report.debug(f"{workspace.relative(workspace.workbook)} is as last recorded; not read")
-        return
-    answers = workbook_answers_fingerprint(workspace.workbook)
-    if answers != last.get("workbook_answers"):
-        import_review(workspace, report)
-    _remember(workspace, workbook_answers=answers, workbook_stat=stat)
+        report.debug(f"{workspace.relative(path)} is as last recorded; not read")
+        return recorded
+    answers = workbook_answers_fingerprint(path)
+    if answers != recorded.get("answers"):
+        import_review(workspace, report, str(path))
+    return {"answers": answers, "stat": stat}
 
 
 def _workbook_stat(path: Path) -> list[int]:
@@ -312,13 +360,23 @@ def check(workspace: Workspace, report: Reporter | None = None) -> int:
             report(f"{CHECK_TITLES[check_name]} ({count}):")
             current = check_name
         report(f"  {subject}: {detail}\n    → {next_step}")
-    if not findings:
+    kept = _last_run(workspace).get("kept_answers", {})
+    if kept:
+        report(f"Answers in Queue_Review that could not be used ({len(kept)}):")
+        for line in _kept_answer_lines(workspace, kept):
+            report(f"  {line}\n    → fix the cells, save, then balance run")
+    if not findings and not kept:
         report("No findings.")
     if links:
         # Not findings: what was decided, said so that a wrong link is noticed.
         report(f"Accounts linked by mirrored rows ({len(links)}):")
         report("\n".join(f"  {link}" for link in links))
-    return len(findings) + len(invariants.failures)
+    return len(findings) + len(invariants.failures) + len(kept)
+
+
+def _kept_answer_lines(workspace: Workspace, kept: dict[str, dict[str, str]]) -> list[str]:
+    shown = workspace.relative(workspace.workbook)
+    return [f"{txn_id} in {shown}: {answer['reason']}" for txn_id, answer in sorted(kept.items())]
 
 
 def settle(workspace: Workspace, report: Reporter, as_of: dt.date | None) -> Path:
@@ -368,6 +426,10 @@ def status_text(workspace: Workspace, as_json: bool = False) -> str:
         "transactions_by_kind": last.get("transactions_by_kind", {}),
         "warnings": last.get("warnings", []),
         "account_links": last.get("account_links", []),
+        "answers_not_imported": [
+            {"txn_id": txn_id, **answer}
+            for txn_id, answer in sorted(last.get("kept_answers", {}).items())
+        ],
     }
     if as_json:
         return json.dumps(status, indent=2)
@@ -389,6 +451,10 @@ def status_text(workspace: Workspace, as_json: bool = False) -> str:
         counts = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
         lines.append(f"transactions: {sum(kinds.values())} ({counts})")
     lines += status["account_links"]
+    lines += [
+        f"answer not imported: {line}"
+        for line in _kept_answer_lines(workspace, last.get("kept_answers", {}))
+    ]
     lines += [f"warning: {warning}" for warning in status["warnings"]]
     return "\n".join(lines)
 

@@ -13,17 +13,33 @@ def temporary_sibling(target: Path) -> Path:
     return target.with_name(f".{target.name}.{os.getpid()}.tmp")
 
 
-def replace_atomically(target: Path, write: Callable[[Path], None]) -> Path:
-    """Write to a hidden sibling, then rename over the target in one step (§4 Outputs)."""
+# Called with the target just before the final rename: lets a test make the world change at
+# that moment (a spreadsheet program opening the file), where a sleep would only make it likely.
+before_final_rename: list[Callable[[Path], None]] = []
+
+
+def replace_atomically(
+    target: Path,
+    write: Callable[[Path], None],
+    divert: Callable[[], Path | None] = lambda: None,
+) -> Path:
+    """Write to a hidden sibling, then rename over the target in one step (§4 Outputs).
+
+    `divert`, asked at the last moment before the rename, may name another destination: the
+    target is then left as it is. Returns where the file went.
+    """
     make_private_dir(target.parent)
     temporary = temporary_sibling(target)
     try:
         write(temporary)
         os.chmod(temporary, PRIVATE_FILE_MODE)
-        os.replace(temporary, target)
+        for hook in before_final_rename:
+            hook(target)
+        destination = divert() or target
+        os.replace(temporary, destination)
     finally:
         temporary.unlink(missing_ok=True)
-    return target
+    return destination
 
 
 def remove_stale_temporaries(folder: Path) -> list[Path]:

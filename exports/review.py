@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -12,11 +12,18 @@ from pathlib import Path
 import openpyxl
 
 from balance.workspace import PRIVATE_FILE_MODE, make_private_dir
-from exports.workbook import EXPORT_RECORD_SHEET, QUEUE_HEADERS, QUEUE_SHEET
+from exports.workbook import ANSWER_HEADERS, EXPORT_RECORD_SHEET, QUEUE_SHEET
 from ingest.household import REVIEW_JOURNAL_HEADER
 from ingest.warehouse import utc_now
 
-SHARED_ANSWERS = {"y": "shared", "n": "personal", "s": "split", "d": "duplicate"}
+SHARED_ANSWERS = {
+    "y": "shared",
+    "yes": "shared",
+    "n": "personal",
+    "no": "personal",
+    "s": "split",
+    "d": "duplicate",
+}
 
 
 @dataclass
@@ -33,6 +40,10 @@ class Answer:
 class ReviewImport:
     appended: int = 0
     problems: list[str] = field(default_factory=list)
+    # Answers that cannot be used, by txn_id: the cells as typed and why. The next workbook
+    # shows them again beside their reason; they are never blanked.
+    kept: dict[str, dict[str, str]] = field(default_factory=dict)
+    txn_ids_read: set[str] = field(default_factory=set)
 
 
 def _text(value) -> str:
@@ -43,8 +54,19 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def read_answers(path: Path) -> tuple[list[Answer], dict[str, tuple[str, ...]]]:
-    """The Queue_Review rows and, per txn_id, the question and answers the export wrote."""
+def _percent_text(cell) -> str:
+    """A payer share as the user meant it: Excel stores 30% typed into a cell as 0.3 with a
+    percent number format, and that means 30 (§9.19)."""
+    value = cell.value
+    is_percent_cell = "%" in (getattr(cell, "number_format", None) or "")
+    if is_percent_cell and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format((Decimal(str(value)) * 100).normalize(), "f")
+    return _text(value)
+
+
+def read_answers(path: Path) -> tuple[list[Answer], dict[str, tuple[str, ...]] | None]:
+    """The Queue_Review rows and, per txn_id, the question and answers the export wrote (None
+    when the workbook lost its record sheet)."""
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         return _queue_answers(book), _export_record(book)
@@ -54,18 +76,23 @@ def read_answers(path: Path) -> tuple[list[Answer], dict[str, tuple[str, ...]]]:
 
 def _queue_answers(book) -> list[Answer]:
     sheet = book[QUEUE_SHEET]
-    rows = sheet.iter_rows(values_only=True)
-    header = [_text(cell) for cell in next(rows, ())]
-    missing = [name for name in QUEUE_HEADERS if name not in header]
+    rows = sheet.iter_rows()  # cells, not values: a percentage is told by its number format
+    header = [_text(cell.value) for cell in next(rows, ())]
+    # Only the id and the answers are needed: a workbook an older version wrote still reads.
+    missing = [name for name in ("txn_id", *ANSWER_HEADERS) if name not in header]
     if missing:
         raise ValueError(f"{QUEUE_SHEET} has no column {', '.join(missing)}")
-    position = {name: header.index(name) for name in QUEUE_HEADERS}
+    position = {name: header.index(name) for name in ("txn_id", *ANSWER_HEADERS)}
     answers = []
     for sheet_row, cells in enumerate(rows, start=2):
 
         def cell(name, cells=cells):
             index = position[name]
-            return _text(cells[index]) if index < len(cells) else ""
+            if index >= len(cells):
+                return ""
+            if name == "Payer share %":
+                return _percent_text(cells[index])
+            return _text(cells[index].value)
 
         if not cell("txn_id"):
             continue
@@ -82,15 +109,16 @@ def _queue_answers(book) -> list[Answer]:
     return answers
 
 
-def _export_record(book) -> dict[str, tuple[str, ...]]:
+def _export_record(book) -> dict[str, tuple[str, ...]] | None:
+    if EXPORT_RECORD_SHEET not in book.sheetnames:
+        return None
     written: dict[str, tuple[str, ...]] = {}
-    if EXPORT_RECORD_SHEET in book.sheetnames:
-        record_rows = book[EXPORT_RECORD_SHEET].iter_rows(values_only=True)
-        next(record_rows, None)
-        for values in record_rows:
-            values = [_text(v) for v in values] + [""] * 6
-            if values[0]:
-                written[values[0]] = tuple(values[1:6])
+    record_rows = book[EXPORT_RECORD_SHEET].iter_rows(values_only=True)
+    next(record_rows, None)
+    for values in record_rows:
+        values = [_text(v) for v in values] + [""] * 6
+        if values[0]:
+            written[values[0]] = tuple(values[1:6])
     return written
 
 
@@ -108,10 +136,14 @@ def workbook_answers_fingerprint(path: Path) -> str:
     )
 
 
-def blank_answers_fingerprint(txn_ids: Iterable[str]) -> str:
-    """The fingerprint of a Queue_Review as the export writes it, every answer blank: the same
-    as reading the new workbook back, without reading it."""
-    return _answers_fingerprint((txn_id, "", "", "", "") for txn_id in txn_ids)
+def written_answers_fingerprint(txn_ids: Iterable[str], kept: dict[str, dict[str, str]]) -> str:
+    """The fingerprint of a Queue_Review as the export writes it (blank, or the answers kept
+    because they could not be used): the same as reading the new workbook back, without
+    reading it."""
+    return _answers_fingerprint(
+        (txn_id, *(kept.get(txn_id, {}).get(header, "") for header in ANSWER_HEADERS))
+        for txn_id in txn_ids
+    )
 
 
 def _answers_fingerprint(answers: Iterable[tuple[str, ...]]) -> str:
@@ -122,7 +154,9 @@ def _answers_fingerprint(answers: Iterable[tuple[str, ...]]) -> str:
 
 
 def _journal_lines(answer: Answer, question: str, decided_at: str) -> list[list[str]] | str:
-    """The journal lines for one answer, or the reason it is invalid."""
+    """The journal lines for one answer, or the reason it cannot be used."""
+    if not answer.shared:
+        return "Shared? is blank: the other cells count once it says Y, N, S or D"
     sharing = SHARED_ANSWERS.get(answer.shared.casefold())
     if sharing is None:
         return f"Shared? must be Y, N, S or D, not {answer.shared!r}"
@@ -144,31 +178,55 @@ def _journal_lines(answer: Answer, question: str, decided_at: str) -> list[list[
     return [line]
 
 
-def import_review_answers(workbook: Path, journal: Path, shown_path: str) -> ReviewImport:
-    """Append every changed, valid answer; invalid ones are reported with their sheet row."""
+def import_review_answers(
+    workbook: Path,
+    journal: Path,
+    shown_path: str,
+    queue_questions: Callable[[], dict[str, str]] = dict,
+) -> ReviewImport:
+    """Append every changed, usable answer; the others are reported with their sheet row and
+    kept. `queue_questions` (txn_id → question of today's queue) stands in for the export's
+    record when a program that drops hidden sheets has lost it: answers on rows still waiting
+    for review are then imported as typed."""
     answers, written = read_answers(workbook)
-    result = ReviewImport()
+    result = ReviewImport(txn_ids_read={answer.txn_id for answer in answers})
+    if written is None:
+        written = {
+            txn_id: (question, "", "", "", "") for txn_id, question in queue_questions().items()
+        }
+        result.problems.append(
+            f"{shown_path}: the hidden {EXPORT_RECORD_SHEET} sheet is gone (saved by a program "
+            "that drops hidden sheets?), so every filled answer on a row still waiting for "
+            "review counts as typed"
+        )
     decided_at = utc_now().isoformat(timespec="seconds") + "Z"
     lines = []
     for answer in answers:
+        current = [answer.shared, answer.payer_share_pct, answer.policy, answer.note]
         if answer.txn_id not in written:
-            result.problems.append(
-                f"{shown_path}:{QUEUE_SHEET}!row {answer.sheet_row}: txn_id {answer.txn_id!r} "
-                "is not in this export's queue"
-            )
+            if any(current):
+                result.problems.append(
+                    f"{shown_path}:{QUEUE_SHEET}!row {answer.sheet_row}: txn_id "
+                    f"{answer.txn_id!r} is no longer waiting for review; its answer is ignored"
+                )
             continue
         question, *as_written = written[answer.txn_id]
-        current = [answer.shared, answer.payer_share_pct, answer.policy, answer.note]
-        if current == list(as_written) or not answer.shared:
-            continue  # unchanged, or no answer yet (a blank Shared? is no answer)
+        if not any(current):
+            continue  # no answer yet
+        is_changed = current != list(as_written)
         answer_lines = _journal_lines(answer, question, decided_at)
         if isinstance(answer_lines, str):
-            result.problems.append(
-                f"{shown_path}:{QUEUE_SHEET}!row {answer.sheet_row}: {answer_lines}"
-            )
+            result.kept[answer.txn_id] = dict(zip(ANSWER_HEADERS, current, strict=True))
+            result.kept[answer.txn_id]["reason"] = answer_lines
+            if is_changed:
+                result.problems.append(
+                    f"{shown_path}:{QUEUE_SHEET}!row {answer.sheet_row}: {answer_lines} "
+                    "(kept in the workbook until it is fixed)"
+                )
             continue
-        lines += answer_lines
-        result.appended += 1
+        if is_changed:
+            lines += answer_lines
+            result.appended += 1
     if lines:
         append_journal_lines(journal, lines)
     return result

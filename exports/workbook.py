@@ -33,6 +33,8 @@ TRANSACTION_DETAIL_HEADERS = (
     "Category",
     "Amount",
 )
+# Beside answers that could not be used: why. They are written back as typed, never blanked.
+KEPT_ANSWER_HEADER = "Not imported because"
 QUEUE_HEADERS = (
     *TRANSACTION_DETAIL_HEADERS,
     "Suggestion",
@@ -40,6 +42,7 @@ QUEUE_HEADERS = (
     "Payer share %",
     "Policy",
     "Note",
+    KEPT_ANSWER_HEADER,
 )
 ANSWER_HEADERS = ("Shared?", "Payer share %", "Policy", "Note")
 QUEUE_ORDER = "order by transaction_date desc, txn_id"  # newest first
@@ -262,8 +265,21 @@ def queue_txn_ids(connection) -> list[str]:
     return [txn_id for (txn_id,) in connection.execute(query).fetchall()]
 
 
-def _write_queue(spreadsheet: Spreadsheet, connection) -> list[tuple]:
-    """Every undecided expense and suspected duplicate, newest first, answers blank (§9.12)."""
+KeptAnswers = dict[str, dict[str, str]]  # txn_id → the answer cells as typed, and "reason"
+
+
+def _answer_cells(kept: KeptAnswers, txn_id: str) -> tuple[str | None, ...]:
+    """The answer cells and reason the queue row of txn_id starts with: blank, or an answer
+    that could not be used, as typed."""
+    answer = kept.get(txn_id)
+    if answer is None:
+        return (None,) * (len(ANSWER_HEADERS) + 1)
+    return (*(answer[header] or None for header in ANSWER_HEADERS), answer["reason"])
+
+
+def _write_queue(spreadsheet: Spreadsheet, connection, kept: KeptAnswers) -> list[tuple]:
+    """Every undecided expense and suspected duplicate, newest first, answers blank unless
+    one could not be used (§9.12)."""
     rows = _fetch(
         connection,
         f"""
@@ -273,12 +289,11 @@ def _write_queue(spreadsheet: Spreadsheet, connection) -> list[tuple]:
         {QUEUE_ORDER}
         """,
     )
-    # The sheet shows every column of the queue but the question; the answers start blank.
-    unanswered = (None,) * len(ANSWER_HEADERS)
+    # The sheet shows every column of the queue but the question, then the answer cells.
     sheet = spreadsheet.data_sheet(
         QUEUE_SHEET,
         QUEUE_HEADERS,
-        [(row[0], *row[2:], *unanswered) for row in rows],
+        [(row[0], *row[2:], *_answer_cells(kept, row[0])) for row in rows],
         "QueueReview",
     )
     policies = [
@@ -315,13 +330,16 @@ def _write_queue(spreadsheet: Spreadsheet, connection) -> list[tuple]:
     return rows
 
 
-def _write_export_record(spreadsheet: Spreadsheet, rows: list[tuple]) -> None:
-    """What this export wrote in each answer cell (all blank), and each row's question."""
+def _write_export_record(spreadsheet: Spreadsheet, rows: list[tuple], kept: KeptAnswers) -> None:
+    """What this export wrote in each answer cell, and each row's question."""
     sheet = spreadsheet.book.add_worksheet(EXPORT_RECORD_SHEET)
     sheet.write_row(0, 0, ["txn_id", "question", *ANSWER_HEADERS])
     for index, row in enumerate(rows, start=1):
         sheet.write_string(index, 0, row[0])
         sheet.write_string(index, 1, row[1])
+        for column, cell in enumerate(_answer_cells(kept, row[0])[: len(ANSWER_HEADERS)], 2):
+            if cell:
+                sheet.write_string(index, column, cell)
     sheet.hide()
 
 
@@ -604,8 +622,10 @@ def workbook_window_start(connection) -> dt.date | None:
     return dt.date(month // 12, month % 12 + 1, 1)
 
 
-def export_workbook(connection, target: Path) -> Path:
-    """Write the workbook; returns where it went, which is beside target when target is open."""
+def export_workbook(connection, target: Path, kept: KeptAnswers | None = None) -> Path:
+    """Write the workbook; returns where it went, which is beside target when target is open.
+    `kept`: answers that could not be used, shown again on their rows with the reason."""
+    kept = kept or {}
 
     def write(path: Path) -> None:
         # constant_memory: each row goes to disk when the next is written, text inline; the
@@ -616,13 +636,13 @@ def export_workbook(connection, target: Path) -> Path:
         history = _balance_history(connection, members)
         window_start = workbook_window_start(connection)
         _write_summary(spreadsheet, connection, members, history)
-        queue_rows = _write_queue(spreadsheet, connection)
+        queue_rows = _write_queue(spreadsheet, connection, kept)
         _write_transactions(spreadsheet, connection, window_start)
         _write_shared_ledger(spreadsheet, connection, members, window_start)
         _write_monthly(spreadsheet, connection)
         _write_data_quality(spreadsheet, connection)
         _write_balance_history(spreadsheet, members, history)
-        _write_export_record(spreadsheet, queue_rows)
+        _write_export_record(spreadsheet, queue_rows, kept)
         spreadsheet.close()
 
     return _replace_unless_open(target, write)
@@ -639,12 +659,31 @@ def _sibling_for_open_file(target: Path, now: dt.datetime) -> Path:
     return target.with_name(f"{target.stem} (new {now:%Y-%m-%d %H%M%S}){target.suffix}")
 
 
+def _file_state(path: Path) -> tuple[int, ...] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
 def _replace_unless_open(target: Path, write: Callable[[Path], None]) -> Path:
     """Replace target, unless a spreadsheet program has it open: then keep it intact (the
-    user may be typing answers into it) and write a new file beside it."""
-    if not _is_open_elsewhere(target):
-        try:
-            return replace_atomically(target, write)
-        except PermissionError:
-            pass  # Windows refuses to rename over a file another program holds open
-    return replace_atomically(_sibling_for_open_file(target, dt.datetime.now()), write)
+    user may be typing answers into it) and write a new file beside it. Writing takes a while,
+    so both are checked again at the last moment: a program that opened the file, or a save
+    made, while the new one was written also keeps it."""
+    sibling = _sibling_for_open_file(target, dt.datetime.now())
+    if _is_open_elsewhere(target):
+        return replace_atomically(sibling, write)
+    state_before = _file_state(target)
+
+    def divert() -> Path | None:
+        if _is_open_elsewhere(target) or _file_state(target) != state_before:
+            return sibling
+        return None
+
+    try:
+        return replace_atomically(target, write, divert)
+    except PermissionError:
+        pass  # Windows refuses to rename over a file another program holds open
+    return replace_atomically(sibling, write)

@@ -1,9 +1,9 @@
 -- Invariant 5 (§6): the shares of each shared or split expense sum exactly to its cost and
 -- follow its decision. Recomputed here from the decided sharing value, payer_share_pct, the
--- ledger's shared part and the policy weights in force on the date, without the allocation
--- model: each member's exact share is numerator / denominator of |cost|; a share is its floor
--- or one cent more, and the cents above the floors go to the largest remainders (ties to the
--- larger md5(txn_id:member_id)).
+-- ledger's shared part and the policy weights in force on the policy date (for a linked refund,
+-- its purchase's date, §9.28), without the allocation model: each member's exact share is
+-- numerator / denominator of |cost|; a share is its floor or one cent more, and the cents above
+-- the floors go to the largest remainders (ties to the larger md5(txn_id:member_id)).
 with
 
 fct_transactions as (
@@ -30,7 +30,7 @@ decided as (
     select
         fct_transactions.txn_id,
         fct_transactions.payer_member_id,
-        fct_transactions.transaction_date,
+        int_transactions_classified.policy_date,
         fct_transactions.sharing,
         fct_transactions.policy,
         fct_transactions.amount_cents,
@@ -56,7 +56,7 @@ policy_in_force as (
     inner join stg_household__split_policies
         on
             decided.policy = stg_household__split_policies.policy
-            and decided.transaction_date >= stg_household__split_policies.effective_from
+            and decided.policy_date >= stg_household__split_policies.effective_from
     group by decided.txn_id
 ),
 
@@ -78,22 +78,32 @@ weighted as (
     where decided.payer_basis_points between 0 and 10000
 ),
 
+others_weighed as (
+    select
+        *,
+        -- A split at 100 % under a policy that weighs only the payer: the payer bears all, and
+        -- one unit keeps the fraction defined (§9.8).
+        greatest(coalesce(sum(weight_units) filter (where not is_payer) over (partition by txn_id), 0), 1)
+            as others_weight_units
+    from weighted
+),
+
 exact as (
     select
         *,
         case
             when sharing = 'split' and is_payer
-                then cost_units * payer_basis_points * sum(weight_units) filter (where not is_payer) over expense
+                then cost_units * payer_basis_points * others_weight_units
             when sharing = 'split' then cost_units * (10000 - payer_basis_points) * weight_units
             when is_payer
                 then (cost_units - shared_units) * sum(weight_units) over expense + shared_units * weight_units
             else shared_units * weight_units
         end as numerator,
         case
-            when sharing = 'split' then 10000 * sum(weight_units) filter (where not is_payer) over expense
+            when sharing = 'split' then 10000 * others_weight_units
             else sum(weight_units) over expense
         end as denominator
-    from weighted
+    from others_weighed
     window expense as (partition by txn_id)
 ),
 
@@ -164,8 +174,9 @@ expense_problems as (
         null as member_id,
         case
             when expense_rounding.shares_total <> abs(expense_rounding.amount_cents)
-                then 'shares sum to ' || expense_rounding.shares_total
-                || ', not ' || abs(expense_rounding.amount_cents)
+                then
+                    'shares sum to ' || expense_rounding.shares_total
+                    || ', not ' || abs(expense_rounding.amount_cents)
             else 'a smaller remainder got the leftover cent'
         end as problem
     from expense_rounding

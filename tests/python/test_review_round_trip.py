@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import openpyxl
 import pytest
@@ -17,9 +18,9 @@ JULY_PIZZA = "2026-07-12"  # Alex paid 45.10 at Joe's Pizza; the demo leaves it 
 QUEUE_COLUMNS = {"Shared?": "J", "Payer share %": "K", "Policy": "L", "Note": "M"}
 
 
-def answer(workspace, date: str, **cells) -> int:
+def answer(workspace, date: str, workbook: str = "output/balance_data.xlsx", **cells) -> int:
     """Type answers into the Queue_Review row of the expense dated `date`; returns its row."""
-    path = workspace / "output/balance_data.xlsx"
+    path = workspace / workbook
     book = openpyxl.load_workbook(path)
     sheet = book["Queue_Review"]
     for row in range(2, sheet.max_row + 1):
@@ -86,6 +87,81 @@ def test_invalid_answers_are_reported_with_their_row_and_stay_pending(demo_copy)
     assert journal_lines(demo_copy) == journal_before
     assert net_cents(demo_copy) == before
     assert query(demo_copy, "select pending_review_count from marts.rpt_balance limit 1") == [(5,)]
+
+
+def queue_row(workspace, row: int) -> dict:
+    sheet = openpyxl.load_workbook(workspace / "output/balance_data.xlsx")["Queue_Review"]
+    header = [cell.value for cell in sheet[1]]
+    return dict(zip(header, [cell.value for cell in sheet[row]], strict=True))
+
+
+def test_answers_that_cannot_be_used_are_kept_with_their_reason_until_fixed(demo_copy):
+    pizza = answer(demo_copy, JULY_PIZZA, **{"Shared?": "X"})
+    noodles = answer(demo_copy, "2026-08-21", **{"Note": "ask Sam"})  # Shared? left blank
+    answer(demo_copy, "2026-05-12", **{"Shared?": "N"})  # a usable one: the run rewrites
+    first = invoke("run", "--workspace", str(demo_copy))
+    assert first.exit_code == 0, first.output
+    pizza_id = queue_row(demo_copy, pizza)["txn_id"]
+    noodles_id = queue_row(demo_copy, noodles)["txn_id"]
+    blank_reason = "Shared? is blank: the other cells count once it says Y, N, S or D"
+    assert (
+        f"warning: output/balance_data.xlsx:Queue_Review!row {noodles}: {blank_reason} "
+        "(kept in the workbook until it is fixed)"
+    ) in first.output
+
+    # The rewritten workbook shows them again, as typed, with the reason beside them.
+    assert queue_row(demo_copy, pizza)["Shared?"] == "X"
+    assert queue_row(demo_copy, pizza)["Not imported because"] == (
+        "Shared? must be Y, N, S or D, not 'X'"
+    )
+    assert (queue_row(demo_copy, noodles)["Note"], queue_row(demo_copy, noodles)["Shared?"]) == (
+        "ask Sam",
+        None,
+    )
+    status = invoke("status", "--workspace", str(demo_copy)).output
+    assert (
+        f"answer not imported: {pizza_id} in output/balance_data.xlsx: "
+        "Shared? must be Y, N, S or D, not 'X'"
+    ) in status
+    assert (
+        f"answer not imported: {noodles_id} in output/balance_data.xlsx: {blank_reason}" in status
+    )
+    check = invoke("check", "--workspace", str(demo_copy))
+    assert "Answers in Queue_Review that could not be used (2):" in check.output
+    assert check.exit_code == 1
+
+    # Unchanged, they are not warned about again; fixed, the answer counts.
+    before = net_cents(demo_copy)
+    answer(demo_copy, JULY_PIZZA, **{"Shared?": "Y"})
+    second = invoke("run", "--workspace", str(demo_copy))
+    assert "imported 1 answer(s)" in second.output
+    assert "Queue_Review!row" not in second.output
+    assert net_cents(demo_copy)["alex"] - before["alex"] == 2255  # half of 45.10
+    assert (
+        "answer not imported: " + pizza_id
+        not in invoke("status", "--workspace", str(demo_copy)).output
+    )
+
+
+def test_answers_are_imported_when_the_hidden_export_record_is_lost(demo_copy):
+    """A program that drops hidden sheets saved the workbook: _Export is gone."""
+    before = net_cents(demo_copy)
+    answer(demo_copy, JULY_PIZZA, **{"Shared?": "Y"})
+    path = demo_copy / "output/balance_data.xlsx"
+    book = openpyxl.load_workbook(path)
+    book.remove(book["_Export"])
+    book.save(path)
+
+    result = invoke("run", "--workspace", str(demo_copy))
+
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: output/balance_data.xlsx: the hidden _Export sheet is gone (saved by a program "
+        "that drops hidden sheets?), so every filled answer on a row still waiting for review "
+        "counts as typed"
+    ) in result.output
+    assert "imported 1 answer(s)" in result.output
+    assert net_cents(demo_copy)["alex"] - before["alex"] == 2255
 
 
 def test_an_unchanged_workbook_adds_nothing_to_the_journal(demo_copy):
@@ -187,3 +263,41 @@ def test_a_workbook_saved_without_answers_is_read_once(demo_copy, monkeypatch):
     assert recorded_workbook_stat(demo_copy) == file_stat(workbook)
     forbid_reading_the_workbook(monkeypatch)
     assert "Nothing changed" in invoke("run", "--workspace", str(demo_copy)).output
+
+
+def test_a_percentage_typed_in_excel_means_that_many_percent(demo_copy):
+    """Excel stores "30%" typed into a cell as 0.3 and formats the cell as a percentage."""
+    before = net_cents(demo_copy)
+    row = answer(demo_copy, JULY_PIZZA, **{"Shared?": "S", "Payer share %": 0.3})
+    path = demo_copy / "output/balance_data.xlsx"
+    book = openpyxl.load_workbook(path)
+    book["Queue_Review"][f"{QUEUE_COLUMNS['Payer share %']}{row}"].number_format = "0%"
+    book.save(path)
+
+    result = invoke("run", "--workspace", str(demo_copy))
+
+    assert result.exit_code == 0, result.output
+    assert journal_lines(demo_copy)[-1]["payer_share_pct"] == "30"
+    # Alex bears 30 % of 45.10 = 13.53; Sam owes the other 31.57.
+    assert net_cents(demo_copy)["alex"] - before["alex"] == 3157
+
+
+def test_answers_typed_into_the_side_workbook_are_imported_by_the_next_run(demo_copy):
+    """Excel held balance_data.xlsx during a run, so the new workbook went beside it."""
+    before = net_cents(demo_copy)
+    lock = demo_copy / "output/~$balance_data.xlsx"
+    lock.write_bytes(b"owner")
+    exported = invoke("export", "--workspace", str(demo_copy))
+    side = re.search(r"output/balance_data \(new [-\d]+ \d{6}\)\.xlsx", exported.output).group()
+    lock.unlink()
+    answer(demo_copy, JULY_PIZZA, side, **{"Shared?": "Y"})
+
+    result = invoke("run", "--workspace", str(demo_copy))
+
+    assert result.exit_code == 0, result.output
+    assert f"imported 1 answer(s) from {side} into decisions/review_decisions.csv" in result.output
+    assert net_cents(demo_copy)["alex"] - before["alex"] == 2255  # half of 45.10
+    journal = journal_lines(demo_copy)
+    again = invoke("run", "--workspace", str(demo_copy))
+    assert "imported" not in again.output  # read once
+    assert journal_lines(demo_copy) == journal

@@ -20,7 +20,7 @@ import pytest
 import xlsxwriter
 from xlsxwriter.utility import _datetime_to_excel_datetime
 
-from exports import sheet_rows, workbook
+from exports import files, sheet_rows, workbook
 from exports.sheet_rows import excel_day_number
 from exports.spreadsheet import Spreadsheet
 from exports.workbook import export_workbook
@@ -30,7 +30,7 @@ from support import invoke, query
 MONEY = "#,##0.00;[Red]-#,##0.00"
 SHEETS_AND_TABLES = {
     "Summary": {"Balances": "A7:B9", "SettleUp": "A12:C13", "MonthlyShared": "A16:D22"},
-    "Queue_Review": {"QueueReview": "A1:M6"},
+    "Queue_Review": {"QueueReview": "A1:N6"},
     "Transactions": {"Transactions": "A1:P125"},
     "Shared_Ledger": {"SharedLedger": "A1:O56"},
     "Monthly": {"Monthly": "A1:G44"},
@@ -44,7 +44,7 @@ TABLE_HEADERS = {
     "MonthlyShared": ["Month", "Alex", "Sam", "Total"],
     "QueueReview": [
         "txn_id", "Date", "Payer", "Account", "Description", "Merchant", "Category", "Amount",
-        "Suggestion", "Shared?", "Payer share %", "Policy", "Note",
+        "Suggestion", "Shared?", "Payer share %", "Policy", "Note", "Not imported because",
     ],
     "Transactions": [
         "txn_id", "Date", "Payer", "Account", "Description", "Merchant", "Category", "Amount",
@@ -136,7 +136,7 @@ def test_queue_review_is_newest_first_with_dropdowns(book):
         (day("2026-05-12"), "SQ *JOES PIZZA", 42.75),
     ]
     assert rows[0][8] == "Y: 1 of 2 earlier at Joe's Pizza were shared"
-    assert all(row[9:] == (None, None, None, None) for row in rows)
+    assert all(row[9:] == (None,) * 5 for row in rows)
     validations = {
         str(v.sqref): (v.type, v.operator, v.formula1, v.formula2)
         for v in queue.data_validations.dataValidation
@@ -391,6 +391,32 @@ def test_a_locked_workbook_is_kept(built_demo, tmp_path, monkeypatch, lock):
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
 
 
+@pytest.mark.parametrize("change", ["opened in Excel", "saved with answers"])
+def test_a_workbook_opened_or_saved_while_the_new_one_is_written_is_kept(
+    built_demo, tmp_path, monkeypatch, change
+):
+    """The moment between writing the new workbook and renaming it over the old one."""
+    target = tmp_path / "balance_data.xlsx"
+    target.write_bytes(b"the user's workbook")
+
+    def meanwhile(path: Path) -> None:
+        if path != target:
+            return
+        if change == "opened in Excel":
+            (tmp_path / "~$balance_data.xlsx").write_bytes(b"owner")
+        else:
+            target.write_bytes(b"the user's workbook, with answers typed and saved")
+
+    monkeypatch.setattr(files, "before_final_rename", [meanwhile])
+    with duckdb.connect(str(built_demo / "warehouse/balance.duckdb"), read_only=True) as connection:
+        written = export_workbook(connection, target)
+
+    assert target.read_bytes().startswith(b"the user's workbook")
+    assert re.fullmatch(r"balance_data \(new \d{4}-\d\d-\d\d \d{6}\)\.xlsx", written.name)
+    assert openpyxl.load_workbook(written).sheetnames[0] == "Summary"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+
+
 @pytest.fixture
 def emptied_warehouse(built_demo, tmp_path) -> duckdb.DuckDBPyConnection:
     """A copy of the demo warehouse with no rows in any exported table: nobody, nothing."""
@@ -412,7 +438,7 @@ def test_an_empty_warehouse_gives_empty_tables(emptied_warehouse, tmp_path):
 
     book = openpyxl.load_workbook(written)
     assert book["Summary"]["A2"].value == "No members."
-    assert dict(book["Queue_Review"].tables.items()) == {"QueueReview": "A1:M2"}
+    assert dict(book["Queue_Review"].tables.items()) == {"QueueReview": "A1:N2"}
     assert dict(book["Shared_Ledger"].tables.items()) == {"SharedLedger": "A1:K2"}
     assert dict(book["Data_Quality"].tables.items()) == {"DataQuality": "A1:J2"}
     assert rows_of(book["Data_Quality"]) == []  # the table's one row is blank

@@ -1,7 +1,7 @@
 -- The weights in force for each shared or split expense, one row per expense and member (§9.9):
--- the policy's rows with the latest effective_from on or before the transaction date are the
--- complete set; a member absent from them weighs 0. `sharing_issue` says why an expense cannot be
--- allocated (it then stays undecided).
+-- the policy's rows with the latest effective_from on or before the policy date (the transaction date;
+-- a linked refund's, its purchase's) are the complete set; a member absent from them weighs 0.
+-- `sharing_issue` says why an expense cannot be allocated (it then stays undecided).
 with
 
 int_transactions_classified as (
@@ -25,7 +25,7 @@ latest_start as (
     inner join stg_household__split_policies
         on
             int_transactions_classified.policy = stg_household__split_policies.policy
-            and int_transactions_classified.transaction_date >= stg_household__split_policies.effective_from
+            and int_transactions_classified.policy_date >= stg_household__split_policies.effective_from
     group by int_transactions_classified.txn_id
 ),
 
@@ -65,7 +65,7 @@ final as (
             when member_weights.policy_effective_from is null
                 then
                     'policy ' || int_transactions_classified.policy || ' has no rows in force on '
-                    || int_transactions_classified.transaction_date
+                    || int_transactions_classified.policy_date
             when totals.total_weight = 0
                 then 'policy ' || int_transactions_classified.policy || ' weighs every member 0'
             when

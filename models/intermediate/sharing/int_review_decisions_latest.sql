@@ -80,7 +80,7 @@ sharing_in_force as (
     from sharing_answers
     qualify row_number() over (
         partition by txn_id
-        order by is_moved_from_duplicate asc, decided_at desc nulls last, journal_line desc
+        order by is_moved_from_duplicate asc, journal_line desc
     ) = 1
 ),
 

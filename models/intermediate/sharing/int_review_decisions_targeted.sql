@@ -60,9 +60,10 @@ targets as (
 final as (
     select
         *,
-        -- The answer in force for its question: the latest line (§4).
+        -- The answer in force for its question: the last line in the journal, by position; a
+        -- hand-edited decided_at may be blank or out of order (§9.19).
         row_number() over (
-            partition by txn_id, question order by decided_at desc nulls last, journal_line desc
+            partition by txn_id, question order by journal_line desc
         ) = 1 as is_latest_for_question
     from targets
 )

@@ -21,7 +21,10 @@ allocatable as (
         -- Weights carry up to 4 decimals: scale them to integers so all arithmetic is exact.
         cast(int_policy_weights_applied.weight * 10000 as hugeint) as weight_units,
         cast(int_policy_weights_applied.total_weight * 10000 as hugeint) as total_units,
-        cast(coalesce(int_policy_weights_applied.other_weight, 0) * 10000 as hugeint) as other_units,
+        -- No other member weighed is valid only for a split at 100 % (the payer bears all, §9.8):
+        -- one unit keeps the split's fraction defined, and the others' shares 0.
+        greatest(cast(coalesce(int_policy_weights_applied.other_weight, 0) * 10000 as hugeint), 1)
+            as other_units,
         int_transactions_classified.sharing,
         cast(coalesce(int_transactions_classified.payer_share_pct, 0) * 100 as hugeint) as payer_basis_points,
         int_transactions_classified.cost_cents,

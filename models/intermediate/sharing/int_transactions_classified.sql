@@ -185,6 +185,61 @@ decided as (
     from kinds
 ),
 
+refund_links as (
+    -- A money-in row with no decision of its own (no answer, no row data, no pairing) is a
+    -- refund of the latest earlier expense of its account and merchant within 120 days that
+    -- cost at least as much, an exact amount first (§9.28): it then undoes exactly what that
+    -- purchase did. A sharing rule that matches it (say, by category) describes purchases in
+    -- general, so the purchase's own decision, with the weights of its date, wins over it.
+    select
+        refund.txn_id,
+        purchase.txn_id as refund_of_txn_id
+    from decided as refund
+    inner join decided as purchase
+        on
+            refund.account_id = purchase.account_id
+            and refund.merchant = purchase.merchant
+            and purchase.kind = 'expense'
+            and refund.amount_cents <= purchase.cost_cents
+            and refund.transaction_date >= purchase.transaction_date
+            and refund.transaction_date - interval {{ var('refund_window_days') }} day
+            <= purchase.transaction_date
+            and refund.txn_id <> purchase.txn_id
+    where
+        refund.amount_cents > 0
+        and refund.kind in ('income', 'expense')
+        and refund.pair_out_txn_id is null
+        and coalesce(refund.requested_sharing in ('shared', 'personal', 'split'), true)
+        and coalesce(refund.requested_by not in ('review', 'file', 'schema'), true)
+    qualify row_number() over (
+        partition by refund.txn_id
+        order by
+            purchase.cost_cents = refund.amount_cents desc,
+            purchase.transaction_date desc,
+            purchase.txn_id asc
+    ) = 1
+),
+
+refunds_applied as (
+    select
+        decided.* replace (
+            case when purchase.txn_id is not null then 'expense' else decided.kind end as kind,
+            coalesce(purchase.sharing, decided.sharing) as sharing,
+            case
+                when purchase.txn_id is not null then 'refund_of:' || purchase.txn_id
+                else decided.decision_source
+            end as decision_source,
+            coalesce(purchase.policy, decided.policy) as policy,
+            coalesce(purchase.payer_share_pct, decided.payer_share_pct) as payer_share_pct
+        ),
+        refund_links.refund_of_txn_id,
+        -- The weights in force on the purchase's date split its refund (§9.28).
+        coalesce(purchase.transaction_date, decided.transaction_date) as policy_date
+    from decided
+    left join refund_links on decided.txn_id = refund_links.txn_id
+    left join decided as purchase on refund_links.refund_of_txn_id = purchase.txn_id
+),
+
 final as (
     -- The decision and the facts later steps compute with; fct_transactions joins the
     -- descriptive columns once, so this wide step stays narrow on disk.
@@ -194,7 +249,9 @@ final as (
         transaction_date,
         amount_cents,
         cost_cents,
-        shared_amount_cents,
+        -- A ledger's shared part shapes the shares only when it decided the expense: a review
+        -- answer outranks the row's data (§9.1), and Y then shares all of the cost.
+        case when requested_by = 'file' then shared_amount_cents end as shared_amount_cents,
         duplicate_of_txn_id,
         duplicate_reason,
         is_suspected_duplicate,
@@ -213,8 +270,10 @@ final as (
         sharing,
         decision_source,
         policy,
-        payer_share_pct
-    from decided
+        payer_share_pct,
+        refund_of_txn_id,
+        policy_date
+    from refunds_applied
 )
 
 select * from final

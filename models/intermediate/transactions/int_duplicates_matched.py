@@ -132,7 +132,8 @@ def match_duplicates(candidates: list[dict], window: int) -> list[dict]:
         if len(lefts) == len(rights) == len(pairs):
             # Every row has one candidate only (the common case): the pairs are the matching.
             matching = [
-                (Sighting(0, p["yielding_txn_id"]), Sighting(0, p["surviving_txn_id"])) for p in pairs
+                (Sighting(0, p["yielding_txn_id"]), Sighting(0, p["surviving_txn_id"]))
+                for p in pairs
             ]
         else:
             matching = best_matching(list(lefts), list(rights), window)
@@ -169,8 +170,48 @@ def match_duplicates(candidates: list[dict], window: int) -> list[dict]:
     return matched_rows
 
 
+ISOLATED_PAIRS_SQL = """
+with appearances as (
+    select txn_id, count(*) as pairs
+    from (
+        select yielding_txn_id as txn_id from candidates
+        union all
+        select surviving_txn_id from candidates
+    )
+    group by txn_id
+)
+select
+    candidates.*,
+    yielding_appearances.pairs = 1 and surviving_appearances.pairs = 1 as is_isolated
+from candidates
+inner join appearances as yielding_appearances
+    on candidates.yielding_txn_id = yielding_appearances.txn_id
+inner join appearances as surviving_appearances
+    on candidates.surviving_txn_id = surviving_appearances.txn_id
+"""
+
+
+ISOLATED_MATCHES_SQL = """
+select
+    yielding_txn_id as txn_id,
+    surviving_txn_id as duplicate_of_txn_id,
+    days_apart,
+    false as is_suspected,
+    'same account and amount, ' || days_apart || ' day(s) apart; '
+    || yielding_source_kind || ' row yields to ' || surviving_schema_id as duplicate_reason
+from marked
+where is_isolated
+"""
+
+
 def model(dbt, session):
     dbt.config(materialized="table")
     window = int(dbt.config.get("duplicate_window_days"))  # the dbt var, set in the YAML
-    candidates = dbt.ref("int_duplicate_candidates").arrow().read_all().to_pylist()
-    return pa.Table.from_pylist(match_duplicates(candidates, window), schema=OUTPUT_SCHEMA)
+    candidates = dbt.ref("int_duplicate_candidates")
+    marked = candidates.query("candidates", ISOLATED_PAIRS_SQL)
+    # A pair whose two rows are in no other pair is in every maximum matching, and no tie:
+    # most pairs are such, and SQL writes them; the loop below sees only the tangled rest.
+    isolated = marked.query("marked", ISOLATED_MATCHES_SQL).arrow().read_all()
+    tangled = marked.filter("not is_isolated").arrow().read_all().to_pylist()
+    matched = pa.Table.from_pylist(match_duplicates(tangled, window), schema=OUTPUT_SCHEMA)
+    return pa.concat_tables([isolated.cast(OUTPUT_SCHEMA), matched])

@@ -66,6 +66,7 @@ final as (
         int_transactions_classified.is_suspected_duplicate
         and int_transactions_classified.duplicate_answer is null as is_suspected_duplicate,
         int_transactions_classified.counterparty_member_id,
+        int_transactions_classified.refund_of_txn_id,
         coalesce(
             int_transactions_classified.transaction_date < clean_slate.as_of_date, false
         ) as is_before_clean_slate,
