@@ -465,6 +465,7 @@ def parse_file(layout: Layout, household: Household, context: FileContext) -> Pa
                 "category_text": columns.get(record, "category") or None,
                 "reference": reference or None,
                 "note": columns.get(record, "note") or None,
+                "counterparty_text": columns.get(record, "counterparty") or None,
                 "status_text": columns.get(record, "status") or None,
                 "amount_cents": amount_cents,
                 "balance_cents": balance_cents,

@@ -28,6 +28,7 @@ ROLES = (
     "note",
     "direction",
     "purchased_by",
+    "counterparty",
 )
 TOP_LEVEL_KEYS = {
     "id",
@@ -51,8 +52,9 @@ SECTION_KEYS = {
     "pending": {"column", "values"},
     "static": {"member", "account", "institution", "description", "sharing", "policy"},
 }
-# Text roles whose value may come from several columns, joined (e.g. Venmo: Note, From, To).
-JOINABLE_ROLES = {"description", "note", "reference"}
+# Text roles whose value may come from several columns, joined (e.g. Venmo: Note, From, To;
+# its counterparty: From, To, one of them the owner).
+JOINABLE_ROLES = {"description", "note", "reference", "counterparty"}
 JOINED_CELL_SEPARATOR = " · "
 ENCODINGS = {"utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"}
 SOURCE_KINDS = ("direct", "payment_app", "aggregator")

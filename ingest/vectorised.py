@@ -584,6 +584,7 @@ def _rows_sql(group: _Group, amount_roles: list[str]) -> str:
         "category_text": "nullif(category_text, '')",
         "reference": "nullif(reference_text, '')",
         "note": "nullif(note_text, '')",
+        "counterparty_text": "nullif(counterparty_text, '')",
         "status_text": "nullif(status_text, '')",
         "amount_cents": "amount_cents",
         "balance_cents": "balance_cents_read",

@@ -37,6 +37,7 @@ RAW_TRANSACTION_COLUMNS = {
     "category_text": "varchar",
     "reference": "varchar",
     "note": "varchar",
+    "counterparty_text": "varchar",
     "status_text": "varchar",
     "amount_cents": "bigint",
     "balance_cents": "bigint",
@@ -149,6 +150,9 @@ def upgrade_raw_tables(connection: duckdb.DuckDBPyConnection) -> None:
     """
     if "derivation_fingerprint" not in _columns_of(connection, "files"):
         connection.execute("alter table raw.files add column derivation_fingerprint varchar")
+    if "counterparty_text" not in _columns_of(connection, "transactions"):
+        # Files whose schema maps a counterparty are re-read: their schema file changed.
+        connection.execute("alter table raw.transactions add column counterparty_text varchar")
     if "legacy_txn_id" in _columns_of(connection, "transactions"):
         return
     from ingest.parse import rekeyed_rows  # the identity formula lives with the parser

@@ -298,6 +298,12 @@ MORE_BREAKS = [
         "update marts.fct_settlements set from_member_id = 'kim' where amount_cents = 1500",
         id="a settlement naming a member whose account the leg is not in",
     ),
+    pytest.param(
+        "assert_settlements_counted_once",
+        "update intermediate.int_counterparties_named set counterparty_member_id = 'alex' "
+        "where counterparty_text like 'KIM PARK%'",
+        id="a settlement leg whose own bank line names another member",
+    ),
 ]
 
 

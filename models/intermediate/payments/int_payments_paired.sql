@@ -2,8 +2,9 @@
 -- window, nearest first. Payment-like: a settlement or transfer rule matches, the row comes from a
 -- payment app's export, or its description names a payment app or a transfer. Different owners:
 -- a settlement between members; the same owner on two different accounts: a transfer. Rows
--- decided otherwise (review, file, a rule saying shared/personal/split/ignore) and duplicates
--- never pair.
+-- decided otherwise (review, file, a rule saying shared/personal/split/ignore), duplicates and
+-- payments to or from a known non-member never pair. A leg that names a member pairs only with
+-- a leg in that member's accounts; a leg a transfer rule matched, only within its owner's.
 {#- The shipped payment patterns as one constant regex, compiled once (macros/rows_of.sql). -#}
 {%- set alternatives = [] %}
 {%- for row in rows_of("select pattern from " ~ ref('shipped_payment_patterns') ~ " order by pattern_order") %}
@@ -32,13 +33,19 @@ int_duplicates_matched as (
     select * from {{ ref('int_duplicates_matched') }}
 ),
 
+int_counterparties_named as (
+    select * from {{ ref('int_counterparties_named') }}
+),
+
 payment_like as (
     select
         int_transactions_enriched.txn_id,
         int_transactions_enriched.owner_member_id,
         int_transactions_enriched.account_id,
         int_transactions_enriched.transaction_date,
-        int_transactions_enriched.amount_cents
+        int_transactions_enriched.amount_cents,
+        int_counterparties_named.counterparty_member_id,
+        coalesce(int_sharing_rules_matched.sharing = 'transfer', false) as is_transfer_rule
     from int_transactions_enriched
     left join int_sharing_rules_matched
         on int_transactions_enriched.txn_id = int_sharing_rules_matched.txn_id
@@ -46,8 +53,14 @@ payment_like as (
         on int_transactions_enriched.txn_id = int_review_decisions_latest.txn_id
     left join int_duplicates_matched
         on int_transactions_enriched.txn_id = int_duplicates_matched.txn_id
+    left join int_counterparties_named
+        on int_transactions_enriched.txn_id = int_counterparties_named.txn_id
     where
         int_duplicates_matched.txn_id is null
+        and not (
+            coalesce(int_counterparties_named.is_non_member, false)
+            and coalesce(int_sharing_rules_matched.sharing, '') <> 'transfer'
+        )
         and int_review_decisions_latest.txn_id is null
         and int_transactions_enriched.static_sharing is null
         and int_transactions_enriched.shared_amount_cents is null
@@ -85,6 +98,12 @@ candidates as (
                 out_leg.owner_member_id <> in_leg.owner_member_id
                 or out_leg.account_id <> in_leg.account_id
             )
+            and (
+                not (out_leg.is_transfer_rule or in_leg.is_transfer_rule)
+                or out_leg.owner_member_id = in_leg.owner_member_id
+            )
+            and coalesce(out_leg.counterparty_member_id = in_leg.owner_member_id, true)
+            and coalesce(out_leg.owner_member_id = in_leg.counterparty_member_id, true)
 ),
 
 {{ match_nearest_pairs('candidates') }},

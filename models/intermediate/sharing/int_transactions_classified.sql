@@ -29,6 +29,10 @@ int_payments_paired as (
     select * from {{ ref('int_payments_paired') }}
 ),
 
+int_counterparties_named as (
+    select * from {{ ref('int_counterparties_named') }}
+),
+
 paired_legs as (
     select
         out_txn_id as txn_id,
@@ -50,6 +54,7 @@ named_members as (
     -- constant regex here, compiled once (macros/rows_of.sql).
     select
         txn_id,
+        owner_member_id,
         list_filter([
             {%- for member in members %}
                 case
@@ -64,12 +69,18 @@ named_members as (
 ),
 
 named_counterparty as (
-    -- An unpaired settlement leg counts only if it names exactly one other member (§9.6).
+    -- An unpaired settlement leg counts only if its counterparty is exactly one other member
+    -- (§9.6): the one its counterparty column or captured name gives; for a row with neither,
+    -- the one other member its description names.
     select
-        txn_id,
-        named_member_ids[1] as counterparty_member_id
+        named_members.txn_id,
+        case
+            when int_counterparties_named.txn_id is not null
+                then nullif(int_counterparties_named.counterparty_member_id, named_members.owner_member_id)
+            when len(named_members.named_member_ids) = 1 then named_members.named_member_ids[1]
+        end as counterparty_member_id
     from named_members
-    where len(named_member_ids) = 1
+    left join int_counterparties_named on named_members.txn_id = int_counterparties_named.txn_id
 ),
 
 requested as (
@@ -158,7 +169,8 @@ kinds as (
     from requested
 ),
 
-decided as (
+decided as materialized (
+    -- Read four times below (refunds, purchases, and the decisions they take): computed once.
     select
         *,
         case
@@ -185,39 +197,65 @@ decided as (
     from kinds
 ),
 
-refund_links as (
-    -- A money-in row with no decision of its own (no answer, no row data, no pairing) is a
-    -- refund of the latest earlier expense of its account and merchant within 120 days that
-    -- cost at least as much, an exact amount first (§9.28): it then undoes exactly what that
+refund_candidates as (
+    -- Money in with no decision of its own (no answer, no row data, no pairing): a refund of
+    -- the latest earlier expense of its account and merchant within the refund window that
+    -- cost at least as much, an exact amount first (§9.28). It then undoes exactly what that
     -- purchase did. A sharing rule that matches it (say, by category) describes purchases in
     -- general, so the purchase's own decision, with the weights of its date, wins over it.
     select
+        txn_id,
+        account_id,
+        merchant,
+        amount_cents,
+        transaction_date,
+        -- The window's days lie in this bucket of window + 1 days and the one before: an
+        -- equality the hash join can use, where a date range alone is checked on every pair.
+        {{ day_bucket('transaction_date', var('refund_window_days')) }} + unnest([-1, 0]) as purchase_bucket
+    from decided
+    where
+        amount_cents > 0
+        and kind in ('income', 'expense')
+        and pair_out_txn_id is null
+        and coalesce(requested_sharing in ('shared', 'personal', 'split'), true)
+        and coalesce(requested_by not in ('review', 'file', 'schema'), true)
+),
+
+purchases as (
+    select
+        txn_id,
+        account_id,
+        merchant,
+        cost_cents,
+        transaction_date,
+        {{ day_bucket('transaction_date', var('refund_window_days')) }} as purchase_bucket
+    from decided
+    where kind = 'expense' and amount_cents < 0
+),
+
+refund_links as (
+    select
         refund.txn_id,
-        purchase.txn_id as refund_of_txn_id
-    from decided as refund
-    inner join decided as purchase
+        -- The exact amount first, then the latest, then the first txn_id.
+        arg_min(
+            purchase.txn_id,
+            (
+                purchase.cost_cents <> refund.amount_cents,
+                -date_diff('day', date '1970-01-01', purchase.transaction_date),
+                purchase.txn_id
+            )
+        ) as refund_of_txn_id
+    from refund_candidates as refund
+    inner join purchases as purchase
         on
             refund.account_id = purchase.account_id
             and refund.merchant = purchase.merchant
-            and purchase.kind = 'expense'
+            and refund.purchase_bucket = purchase.purchase_bucket
             and refund.amount_cents <= purchase.cost_cents
             and refund.transaction_date >= purchase.transaction_date
             and refund.transaction_date - interval {{ var('refund_window_days') }} day
             <= purchase.transaction_date
-            and refund.txn_id <> purchase.txn_id
-    where
-        refund.amount_cents > 0
-        and refund.kind in ('income', 'expense')
-        and refund.pair_out_txn_id is null
-        and coalesce(refund.requested_sharing in ('shared', 'personal', 'split'), true)
-        and coalesce(refund.requested_by not in ('review', 'file', 'schema'), true)
-    qualify row_number() over (
-        partition by refund.txn_id
-        order by
-            purchase.cost_cents = refund.amount_cents desc,
-            purchase.transaction_date desc,
-            purchase.txn_id asc
-    ) = 1
+    group by refund.txn_id
 ),
 
 refunds_applied as (

@@ -22,6 +22,7 @@ collapsed as (
         transaction_date,
         posted_date,
         description,
+        counterparty_text,
         merchant_text,
         category_text,
         amount_cents,

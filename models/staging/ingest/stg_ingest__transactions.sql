@@ -28,6 +28,7 @@ renamed as (
         category_text,
         reference,
         note,
+        counterparty_text,
         status_text,
         amount_cents,
         {{ cents_to_amount('amount_cents') }} as amount,
