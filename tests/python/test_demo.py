@@ -148,6 +148,7 @@ def test_outputs_are_written_with_the_review_queue(built_demo):
         "Payer share %",
         "Policy",
         "Note",
+        "Not imported because",
     ]
     descriptions = [row[4] for row in queue.iter_rows(min_row=2, values_only=True)]
     assert descriptions == [
