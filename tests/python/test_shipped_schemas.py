@@ -348,6 +348,36 @@ CASES = [
             (8, "2026-03-09", -100000, "alex", "", None, "Standard Transfer"),
         ],
     ),
+    Case(
+        # Newest first, every cell quoted, dates in EST then EDT; line 2, a failed payment, is
+        # skipped. The notes start the description; the other party ends it.
+        "cash_app/cash_app_report_1775034000000.csv",
+        "alex",
+        "cash_app",
+        ("cash_app", 5, 4, 1, '{"skip_rows": 1}'),
+        [
+            (3, "2026-03-11", -1485, "alex", "", None, "SWEETGREEN OAKLAND · Cash Card Debit"),
+            (4, "2026-03-10", -950, "alex", "", None, "lunch · Sent P2P · Riley Park"),
+            (5, "2026-03-06", 2600, "alex", "", None, "internet bill · Received P2P · Sam Chen"),
+            (6, "2026-03-04", -2200, "alex", "", None, "tacos · Sent P2P · Sam Chen"),
+        ],
+    ),
+    Case(
+        # Line 5 received 60.00 less a 2.58 fee: Net, 57.42, is what moved. Line 6, a pending
+        # authorisation, does not touch the balance (Balance Impact: Memo).
+        "paypal/Download.CSV",
+        "alex",
+        "paypal",
+        ("paypal", 5, 4, 1, '{"skip_rows": 1}'),
+        [
+            (2, "2026-03-02", -3120, "alex", "", None, "groceries · General Payment · Sam Chen"),
+            (3, "2026-03-04", 124000, "alex", "", None,
+             "April rent share · General Payment · Sam Chen"),
+            (4, "2026-03-07", -1500, "alex", "", None,
+             "movie tickets · General Payment · Riley Park"),
+            (5, "2026-03-10", 5742, "alex", "", None, "Desk lamp · General Payment · Jordan Lee"),
+        ],
+    ),
 ]
 # fmt: on
 
@@ -497,14 +527,40 @@ LAYOUT_COLUMNS = [
         ],
     ),
     (
+        # The counterparty is From and To (one of them the owner), never the note.
         "venmo_statement/VenmoStatement_March_2026.csv",
         "alex",
-        "source_kind, reference, institution",
+        "source_kind, reference, institution, counterparty_text",
         [
-            ("payment_app", "4113750123456789012", "Venmo"),
-            ("payment_app", "4113750123456789013", "Venmo"),
-            ("payment_app", "4113750123456789014", "Venmo"),
-            ("payment_app", "4113750123456789015", "Venmo"),
+            ("payment_app", "4113750123456789012", "Venmo", "Alex Rivera · Sam Chen"),
+            ("payment_app", "4113750123456789013", "Venmo", "Sam Chen · Alex Rivera"),
+            ("payment_app", "4113750123456789014", "Venmo", "Alex Rivera · Riley Park"),
+            ("payment_app", "4113750123456789015", "Venmo", None),
+        ],
+    ),
+    (
+        # The counterparty is Name of sender/receiver; a Cash Card purchase has none, and the
+        # notes (there, the merchant) are never it.
+        "cash_app/cash_app_report_1775034000000.csv",
+        "alex",
+        "source_kind, institution, reference, status_text, counterparty_text",
+        [
+            ("payment_app", "Cash App", "q9m3taz", "CARD CHARGED", None),
+            ("payment_app", "Cash App", "p2h7znx", "PAYMENT SENT", "Riley Park"),
+            ("payment_app", "Cash App", "n6c1rbq", "PAYMENT DEPOSITED", "Sam Chen"),
+            ("payment_app", "Cash App", "m3b5qev", "PAYMENT SENT", "Sam Chen"),
+        ],
+    ),
+    (
+        # Balance is the running balance after each row: 40.00 before the first, plus Net.
+        "paypal/Download.CSV",
+        "alex",
+        "source_kind, institution, reference, status_text, balance_cents, counterparty_text",
+        [
+            ("payment_app", "PayPal", "2KT48391LM0562204", "Completed", 880, "Sam Chen"),
+            ("payment_app", "PayPal", "5RW10927HX3318455", "Completed", 124880, "Sam Chen"),
+            ("payment_app", "PayPal", "7DN55102QA4471930", "Completed", 123380, "Riley Park"),
+            ("payment_app", "PayPal", "9GC30418TB2290617", "Completed", 129122, "Jordan Lee"),
         ],
     ),
 ]

@@ -50,14 +50,7 @@ named_members as (
     select
         txn_id,
         owner_member_id,
-        list_filter([
-            {%- for member in members %}
-                case
-                    when regexp_matches(counterparty_name, {{ sql_string('\\b(' ~ member['alias'] ~ ')\\b') }}, 'i')
-                        then {{ sql_string(member['member_id']) }}
-                end{{ ',' if not loop.last }}
-            {%- endfor %}
-        ], named -> named is not null) as member_ids
+        {{ member_ids_named('counterparty_name', members) }} as member_ids
     from names
     -- A reference number alone names nobody.
     where regexp_matches(counterparty_name, '[[:alpha:]]')

@@ -50,21 +50,13 @@ paired_legs as (
 ),
 
 named_members as (
-    -- The other members a description names, by their aliases as whole words; each alias is a
-    -- constant regex here, compiled once (macros/rows_of.sql).
+    -- The other members a description names, by their aliases as whole words.
     select
         txn_id,
         owner_member_id,
-        list_filter([
-            {%- for member in members %}
-                case
-                    when
-                        owner_member_id <> {{ sql_string(member['member_id']) }}
-                        and regexp_matches(description, {{ sql_string('\\b(' ~ member['alias'] ~ ')\\b') }}, 'i')
-                        then {{ sql_string(member['member_id']) }}
-                end{{ ',' if not loop.last }}
-            {%- endfor %}
-        ], named -> named is not null) as named_member_ids
+        list_filter(
+            {{ member_ids_named('description', members) }}, named -> named <> owner_member_id
+        ) as named_member_ids
     from int_transactions_enriched
 ),
 
