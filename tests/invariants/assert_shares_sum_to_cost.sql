@@ -78,14 +78,16 @@ weighted as (
     where decided.payer_basis_points between 0 and 10000
 ),
 
-others_weighed as (
+weight_totals as (
     select
         *,
+        sum(weight_units) over expense as total_weight_units,
         -- A split at 100 % under a policy that weighs only the payer: the payer bears all, and
         -- one unit keeps the fraction defined (§9.8).
-        greatest(coalesce(sum(weight_units) filter (where not is_payer) over (partition by txn_id), 0), 1)
+        greatest(coalesce(sum(weight_units) filter (where not is_payer) over expense, 0), 1)
             as others_weight_units
     from weighted
+    window expense as (partition by txn_id)
 ),
 
 exact as (
@@ -96,15 +98,14 @@ exact as (
                 then cost_units * payer_basis_points * others_weight_units
             when sharing = 'split' then cost_units * (10000 - payer_basis_points) * weight_units
             when is_payer
-                then (cost_units - shared_units) * sum(weight_units) over expense + shared_units * weight_units
+                then (cost_units - shared_units) * total_weight_units + shared_units * weight_units
             else shared_units * weight_units
         end as numerator,
         case
             when sharing = 'split' then 10000 * others_weight_units
-            else sum(weight_units) over expense
+            else total_weight_units
         end as denominator
-    from others_weighed
-    window expense as (partition by txn_id)
+    from weight_totals
 ),
 
 compared as (
