@@ -123,8 +123,9 @@ def export(workspace: Workspace, report: Reporter | None = None) -> None:
             parquet_files = export_parquet(connection, workspace.powerbi)
             queue = queue_txn_ids(connection)
             # Answers that could not be used stay on their rows while those wait for review.
+            queued = set(queue)
             kept = {
-                t: a for t, a in _last_run(workspace).get("kept_answers", {}).items() if t in queue
+                t: a for t, a in _last_run(workspace).get("kept_answers", {}).items() if t in queued
             }
             written = export_workbook(connection, workspace.workbook, kept)
             written_answers = written_answers_fingerprint(queue, kept)
