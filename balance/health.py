@@ -37,6 +37,12 @@ def read_health(connection, today: dt.date | None = None) -> dict:
     ]
     warnings += [f"no files for {name}: drop their exports in csv_inbox/<member_id>/"
                  for name in members_without_files]  # fmt: skip
+    # A bank's stated balances that do not follow its rows: a finding per file, never a block.
+    warnings += [f"stated balances do not follow the rows at {subject}: {detail}"
+                 for subject, detail in connection.execute(
+                     "select subject, detail from marts.rpt_data_quality "
+                     "where check_name = 'statement_balance_mismatch' order by subject"
+                 ).fetchall()]  # fmt: skip
     return {
         "transactions_by_kind": kinds,
         "warnings": warnings,

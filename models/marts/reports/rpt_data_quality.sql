@@ -115,14 +115,21 @@ uncategorised_merchants as (
 ),
 
 statement_mismatches as (
+    -- One finding per file: the first line, in time, whose stated balance is not the previous
+    -- one plus the amounts since (§9.18).
     select
         'statement_balance_mismatch' as check_name,
         file_path || ':' || line_number as subject,
         'the file states ' || {{ cents_to_amount('stated_balance_cents') }} || ' on ' || statement_date
-        || ', the amounts add up to ' || {{ cents_to_amount('computed_balance_cents') }} as detail,
+        || ', the balance before it and the amounts since give '
+        || {{ cents_to_amount('computed_balance_cents') }} as detail,
         'balance doctor ' || file_path as next_step
     from int_statement_balances_checked
-    where stated_balance_cents <> computed_balance_cents
+    where not is_matching
+    qualify row_number() over (
+        partition by file_sha256
+        order by case when is_newest_first then -line_number else line_number end
+    ) = 1
 ),
 
 orphan_decisions as (
