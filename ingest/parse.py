@@ -198,8 +198,14 @@ class Columns:
         read = [*(name for names in schema.columns.values() for name in names), *condition_columns]
         self.missing = sorted({column for column in read if self.position(column) is None})
         if schema.has_header:
+            # A header that ends with empty names (`…,Balance,`) has no columns there: rows one
+            # field shorter are whole.
             self.width = len(header_cells)
+            while self.width and not header_cells[self.width - 1].strip():
+                self.width -= 1
         else:
+            # Without a header, the fields after the last one mapped are the file's own
+            # columns, not extra ones: a row needs only the mapped ones.
             self.width = max(self.position(column) for column in read) + 1
 
     def position(self, column: str) -> int | None:
@@ -231,6 +237,8 @@ class Columns:
 def _record_shape_problem(record: Record, columns: Columns) -> str | None:
     if len(record.cells) < columns.width:
         return f"expected {columns.width} fields, found {len(record.cells)}"
+    if not columns.has_header:
+        return None
     extra = record.cells[columns.width :]
     # Some banks end every data row with one more (empty) field than the header has.
     if any(cell.strip() for cell in extra):

@@ -246,6 +246,12 @@ def _read_lines(connection, group: _Group) -> tuple[set[int], dict[int, tuple[in
     )
     width = columns.width
     stripped_extra = cell_text.strip_sql("c")
+    # Without a header, fields after the last mapped one are the file's own columns.
+    extra_cells_filled = (
+        f"len(list_filter(cells[{width + 1}:], c -> {stripped_extra} <> '')) > 0"
+        if columns.has_header
+        else "false"
+    )
     blank_characters = sql_text(CELL_WHITESPACE + group.delimiter)
     footer = (
         "when row_number() over (partition by file_id, is_blank order by line_number desc) "
@@ -307,7 +313,7 @@ def _read_lines(connection, group: _Group) -> tuple[set[int], dict[int, tuple[in
             case
                 when len(cells) < {width} then true
                 when len(cells) = {width} then false
-                else len(list_filter(cells[{width + 1}:], c -> {stripped_extra} <> '')) > 0
+                else {extra_cells_filled}
             end as has_shape_problem,
             {roles},
             case when {account} <> '' then {account} else {static_account} end as account

@@ -271,6 +271,79 @@ static:
     assert file_counts(workspace) == [("pocket_ledger_app", 3, 3, 0, "{}")]
 
 
+def test_a_file_without_header_may_have_more_fields_than_it_maps(workspace):
+    """The width of a headerless file is its own: fields after the last mapped one are read
+    past, whatever they hold."""
+    write_workspace_schema(
+        workspace,
+        "kassen_export.yaml",
+        """\
+id: kassen_export
+description: A savings bank's headerless export; date, text, amount, then fields not read.
+match:
+  filename: '^kassen_.*[.]csv$'
+file:
+  header: false
+  delimiter: ';'
+columns:
+  date: column_1
+  description: column_2
+  amount: column_3
+values:
+  date_format: '%d.%m.%Y'
+  decimal: ','
+  thousands: '.'
+""",
+    )
+    export = (
+        "02.03.2026;BAECKEREI KORN;-4,50;EUR;DE02100100100006820101\n"
+        "04.03.2026;GEHALT GLOBEX;2.850,00;EUR;DE02100100100006820101;Lohn Maerz\n"
+        "13.03.2026;STADTWERKE;-61,20;EUR\n"
+    )
+    put_in_inbox(workspace, "alex", "kassen_2026_03.csv", export.encode())
+    ingest(workspace)
+    assert loaded(workspace) == [
+        (1, "2026-03-02", -450, "BAECKEREI KORN"),
+        (2, "2026-03-04", 285000, "GEHALT GLOBEX"),
+        (3, "2026-03-13", -6120, "STADTWERKE"),
+    ]
+    assert file_counts(workspace) == [("kassen_export", 3, 3, 0, "{}")]
+
+
+def test_an_empty_name_at_the_end_of_the_header_is_no_column(workspace):
+    """`…,Credit Amount,Balance,`: the rows have one field fewer than the header names."""
+    write_workspace_schema(
+        workspace,
+        "harbor_bank.yaml",
+        """\
+id: harbor_bank
+description: Harbor Bank download; its header ends with a comma, its rows do not.
+match:
+  headers: [Posting Date, Description, Debit Amount, Credit Amount, Balance]
+columns:
+  date: Posting Date
+  description: Description
+  debit: Debit Amount
+  credit: Credit Amount
+  balance: Balance
+values:
+  date_format: '%m/%d/%Y'
+""",
+    )
+    export = (
+        "Posting Date,Description,Debit Amount,Credit Amount,Balance,\n"
+        "03/02/2026,BLUE BOTTLE,4.50,,995.50\n"
+        "03/06/2026,GLOBEX PAYROLL,,2850.00,3845.50\n"
+    )
+    put_in_inbox(workspace, "sam", "harbor_march.csv", export.encode())
+    ingest(workspace)
+    assert loaded(workspace) == [
+        (2, "2026-03-02", -450, "BLUE BOTTLE"),
+        (3, "2026-03-06", 285000, "GLOBEX PAYROLL"),
+    ]
+    assert file_counts(workspace) == [("harbor_bank", 2, 2, 0, "{}")]
+
+
 def test_an_export_with_no_transactions_loads_as_an_empty_file(workspace):
     # No dates to infer a format from is not an error: there is nothing to read.
     write_workspace_schema(workspace, "budget_app_export.yaml", BUDGET_APP_SCHEMA)
