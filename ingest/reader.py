@@ -60,7 +60,14 @@ class Layout:
 
 
 def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
-    """Text and the encoding it was read with: byte-order marks first, then UTF-8, then cp1252."""
+    """Text and the encoding it was read with: byte-order marks first, then UTF-8, then cp1252.
+    CR CR LF (a CRLF file whose lines were ended again by a tool that writes CRLF) ends one line,
+    not two, so that every row keeps its physical line (§9.17)."""
+    text, encoding = _decoded(data, declared)
+    return text.replace("\r\r\n", "\r\n"), encoding
+
+
+def _decoded(data: bytes, declared: str | None) -> tuple[str, str]:
     if declared:
         encoding = "utf-8-sig" if declared == "utf-8" else declared
         return data.decode(encoding), declared

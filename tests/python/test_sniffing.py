@@ -344,6 +344,20 @@ values:
     assert file_counts(workspace) == [("harbor_bank", 2, 2, 0, "{}")]
 
 
+def test_lines_ended_by_cr_cr_lf_keep_their_line_numbers(workspace):
+    write_workspace_schema(workspace, "budget_app_export.yaml", BUDGET_APP_SCHEMA)
+    export = b"Date,Payee,Amount\r\r\n2026-03-02,BLUE BOTTLE,-4.50\r\r\n"
+    export += b"2026-03-04,CINEMA,-12.00\r\r\n2026-03-06,GLOBEX PAYROLL,2850.00\r\r\n"
+    put_in_inbox(workspace, "alex", "budget_march.csv", export)
+    ingest(workspace)
+    assert loaded(workspace) == [
+        (2, "2026-03-02", -450, "BLUE BOTTLE"),
+        (3, "2026-03-04", -1200, "CINEMA"),
+        (4, "2026-03-06", 285000, "GLOBEX PAYROLL"),
+    ]
+    assert file_counts(workspace) == [("budget_app_export", 3, 3, 0, "{}")]
+
+
 def test_an_export_with_no_transactions_loads_as_an_empty_file(workspace):
     # No dates to infer a format from is not an error: there is nothing to read.
     write_workspace_schema(workspace, "budget_app_export.yaml", BUDGET_APP_SCHEMA)
