@@ -20,6 +20,7 @@ from ingest.values import BadValue, infer_date_format, parse_amount_cents, parse
 from ingest.warehouse import arrow_rows
 
 DIGITS = re.compile(r"\d")
+COLUMN_BY_POSITION = re.compile(r"column_[1-9][0-9]*")
 # Amount cells repeat (prices, rents, transfers); parsing is pure, so each text is parsed once.
 cached_amount_cents = functools.lru_cache(maxsize=65536)(parse_amount_cents)
 # Most amounts are written plainly ("-12.34"); those need none of the general grammar, which
@@ -199,10 +200,12 @@ class Columns:
         self.missing = sorted({column for column in read if self.position(column) is None})
         if schema.has_header:
             # A header that ends with empty names (`…,Balance,`) has no columns there: rows one
-            # field shorter are whole.
+            # field shorter are whole, unless the schema maps such a column by position.
             self.width = len(header_cells)
             while self.width and not header_cells[self.width - 1].strip():
                 self.width -= 1
+            mapped = [self.position(column) for column in read]
+            self.width = max([self.width, *(index + 1 for index in mapped if index is not None)])
         else:
             # Without a header, the fields after the last one mapped are the file's own
             # columns, not extra ones: a row needs only the mapped ones.
@@ -210,7 +213,11 @@ class Columns:
 
     def position(self, column: str) -> int | None:
         if self.has_header:
-            return self.positions.get(normalize_header(column))
+            named = self.positions.get(normalize_header(column))
+            if named is None and COLUMN_BY_POSITION.fullmatch(column.strip()):
+                # column_N names the Nth column of any file, e.g. one whose header cell is empty.
+                return int(column.strip().split("_")[1]) - 1
+            return named
         return int(column.split("_")[1]) - 1  # column_N of a file without header
 
     def _cell(self, record: Record, index: int | None) -> str:

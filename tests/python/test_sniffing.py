@@ -344,6 +344,43 @@ values:
     assert file_counts(workspace) == [("harbor_bank", 2, 2, 0, "{}")]
 
 
+def test_column_n_names_a_column_whose_header_cell_is_empty(workspace):
+    """A `CR`/`DR` marker in a fourth column the header leaves unnamed."""
+    write_workspace_schema(
+        workspace,
+        "marker_bank.yaml",
+        """\
+id: marker_bank
+description: Marker Bank download; unsigned amounts, a nameless DR/CR column after them.
+match:
+  headers: [Date, Description, Amount]
+columns:
+  date: Date
+  description: Description
+  amount: Amount
+  direction: column_4
+amount:
+  direction: {out: [DR], in: [CR]}
+values:
+  date_format: '%d/%m/%Y'
+""",
+    )
+    export = (
+        "Date,Description,Amount,\n"
+        "02/03/2026,BLUE BOTTLE,4.50,DR\n"
+        "06/03/2026,GLOBEX PAYROLL,2850.00,CR\n"
+        "13/03/2026,CINEMA,12.00,DR\n"
+    )
+    put_in_inbox(workspace, "sam", "marker_march.csv", export.encode())
+    ingest(workspace)
+    assert loaded(workspace) == [
+        (2, "2026-03-02", -450, "BLUE BOTTLE"),
+        (3, "2026-03-06", 285000, "GLOBEX PAYROLL"),
+        (4, "2026-03-13", -1200, "CINEMA"),
+    ]
+    assert file_counts(workspace) == [("marker_bank", 3, 3, 0, "{}")]
+
+
 def test_lines_ended_by_cr_cr_lf_keep_their_line_numbers(workspace):
     write_workspace_schema(workspace, "budget_app_export.yaml", BUDGET_APP_SCHEMA)
     export = b"Date,Payee,Amount\r\r\n2026-03-02,BLUE BOTTLE,-4.50\r\r\n"
