@@ -18,7 +18,7 @@ from balance.health import read_account_links, read_health
 from balance.reporting import Reporter
 from balance.settle import format_statement, read_statement, write_statement_workbook
 from balance.workspace import PROJECT_ROOT, Workspace, make_private_dir
-from exports.files import remove_stale_temporaries, write_private_text
+from exports.files import file_state, remove_stale_temporaries, write_private_text
 from exports.powerbi import UnsafeColumnType, export_parquet
 from exports.review import (
     ReviewImport,
@@ -137,7 +137,7 @@ def export(workspace: Workspace, report: Reporter | None = None) -> None:
         report(link)
     shown = workspace.relative(written)
     if written == workspace.workbook:
-        as_written = _workbook_stat(written)  # any save from now on shows as a change
+        as_written = file_state(written)  # any save from now on shows as a change
         _remember(
             workspace,
             **summary,
@@ -149,7 +149,7 @@ def export(workspace: Workspace, report: Reporter | None = None) -> None:
         # balance_data.xlsx keeps the answers it was recorded with; the side workbook is
         # recorded apart, and the next run imports what is typed into either.
         side_workbooks = _last_run(workspace).get("side_workbooks", {}) | {
-            shown: {"answers": written_answers, "stat": _workbook_stat(written)}
+            shown: {"answers": written_answers, "stat": file_state(written)}
         }
         _remember(workspace, **summary, kept_answers=kept, side_workbooks=side_workbooks)
         report(
@@ -232,7 +232,7 @@ def _import_changed_answers(workspace: Workspace, last: dict, report: Reporter) 
 
 def _import_if_changed(workspace: Workspace, path: Path, recorded: dict, report: Reporter) -> dict:
     """Import the answers of one workbook if they changed since recorded; returns its record."""
-    stat = _workbook_stat(path)
+    stat = file_state(path)
     if stat == recorded.get("stat"):
         # Saving answers rewrites the file, which changes its size or modification time.
         report.debug(f"{workspace.relative(path)} is as last recorded; not read")
@@ -241,13 +241,6 @@ def _import_if_changed(workspace: Workspace, path: Path, recorded: dict, report:
     if answers != recorded.get("answers"):
         import_review(workspace, report, str(path))
     return {"answers": answers, "stat": stat}
-
-
-def _workbook_stat(path: Path) -> list[int]:
-    """The workbook's file, size and change times (ns), as recorded in logs/last_run.json:
-    a save rewrites or replaces the file, and no program can set the change time back."""
-    stat = path.stat()
-    return [stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
 
 
 def inputs_fingerprint(workspace: Workspace) -> str:

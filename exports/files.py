@@ -9,6 +9,16 @@ from pathlib import Path
 from balance.workspace import PRIVATE_FILE_MODE, make_private_dir
 
 
+def file_state(path: Path) -> list[int] | None:
+    """A file's inode, size and change times (ns), None when it is gone: a save rewrites or
+    replaces the file, and no program can set the change time back."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return [stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
+
+
 def temporary_sibling(target: Path) -> Path:
     return target.with_name(f".{target.name}.{os.getpid()}.tmp")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from exports.files import replace_atomically
+from exports.files import file_state, replace_atomically
 from exports.masking import masked_select
 from exports.spreadsheet import Spreadsheet, chart_cache
 
@@ -659,14 +659,6 @@ def _sibling_for_open_file(target: Path, now: dt.datetime) -> Path:
     return target.with_name(f"{target.stem} (new {now:%Y-%m-%d %H%M%S}){target.suffix}")
 
 
-def _file_state(path: Path) -> tuple[int, ...] | None:
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-
-
 def _replace_unless_open(target: Path, write: Callable[[Path], None]) -> Path:
     """Replace target, unless a spreadsheet program has it open: then keep it intact (the
     user may be typing answers into it) and write a new file beside it. Writing takes a while,
@@ -675,10 +667,10 @@ def _replace_unless_open(target: Path, write: Callable[[Path], None]) -> Path:
     sibling = _sibling_for_open_file(target, dt.datetime.now())
     if _is_open_elsewhere(target):
         return replace_atomically(sibling, write)
-    state_before = _file_state(target)
+    state_before = file_state(target)
 
     def divert() -> Path | None:
-        if _is_open_elsewhere(target) or _file_state(target) != state_before:
+        if _is_open_elsewhere(target) or file_state(target) != state_before:
             return sibling
         return None
 

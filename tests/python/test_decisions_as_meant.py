@@ -17,9 +17,9 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from test_money_engine import FILES, HOUSEHOLD, txn_id_of
+from test_money_engine import FILES, ingest_household, txn_id_of
 
-from support import invoke, net_cents, put_in_inbox, query
+from support import invoke, net_cents, query
 
 
 def thirds(txn_id: str, cost_cents: int) -> dict[str, int]:
@@ -36,16 +36,11 @@ def thirds(txn_id: str, cost_cents: int) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def flat(tmp_path_factory):
     workspace = tmp_path_factory.mktemp("decided") / "flat"
-    (workspace / "household").mkdir(parents=True)
-    for name, text in HOUSEHOLD.items():
-        (workspace / "household" / name).write_text(text)
     files = dict(FILES)
     files[("alex", "alex_card.csv")] += (
         "2026-03-08,2026-03-09,2463,PG&E WEB ONLINE,Utilities,,60.00\n"
     )
-    for (member, name), text in files.items():
-        put_in_inbox(workspace, member, name, text.encode())
-    assert invoke("ingest", "--workspace", str(workspace)).exit_code == 0
+    ingest_household(workspace, files)
     hardware = txn_id_of(workspace, "HARDWARE STORE", "2026-03-14")
     ikea = txn_id_of(workspace, "IKEA", "2026-03-10")
     bookshop = txn_id_of(workspace, "BOOKSHOP", "2026-03-12")

@@ -69,16 +69,21 @@ def txn_id_of(workspace, description: str, date: str) -> str:
     return rows[0][0]
 
 
+def ingest_household(workspace, files: dict) -> None:
+    """The household of three with these files in its inbox, ingested."""
+    (workspace / "household").mkdir(parents=True)
+    for name, text in HOUSEHOLD.items():
+        (workspace / "household" / name).write_text(text)
+    for (member, name), text in files.items():
+        put_in_inbox(workspace, member, name, text.encode())
+    assert invoke("ingest", "--workspace", str(workspace)).exit_code == 0
+
+
 @pytest.fixture(scope="module")
 def flat(tmp_path_factory):
     """The household of three after ingest, review decisions, and one `balance run`."""
     workspace = tmp_path_factory.mktemp("flat") / "flat"
-    (workspace / "household").mkdir(parents=True)
-    for name, text in HOUSEHOLD.items():
-        (workspace / "household" / name).write_text(text)
-    for (member, name), text in FILES.items():
-        put_in_inbox(workspace, member, name, text.encode())
-    assert invoke("ingest", "--workspace", str(workspace)).exit_code == 0
+    ingest_household(workspace, FILES)
     decisions = [
         (txn_id_of(workspace, "IKEA", "2026-03-10"), "split", "0", ""),
         (txn_id_of(workspace, "BOOKSHOP", "2026-03-12"), "split", "50", "solo"),

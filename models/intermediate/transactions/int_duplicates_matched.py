@@ -129,14 +129,7 @@ def match_duplicates(candidates: list[dict], window: int) -> list[dict]:
             continue
         lefts = {Sighting(p["yielding_date"].toordinal(), p["yielding_txn_id"]) for p in pairs}
         rights = {Sighting(p["surviving_date"].toordinal(), p["surviving_txn_id"]) for p in pairs}
-        if len(lefts) == len(rights) == len(pairs):
-            # Every row has one candidate only (the common case): the pairs are the matching.
-            matching = [
-                (Sighting(0, p["yielding_txn_id"]), Sighting(0, p["surviving_txn_id"]))
-                for p in pairs
-            ]
-        else:
-            matching = best_matching(list(lefts), list(rights), window)
+        matching = best_matching(list(lefts), list(rights), window)
         matched = {row.txn_id for pair in matching for row in pair}
         # An equally close alternative left unmatched makes a pair a guess: a tie.
         open_alternatives = set()
