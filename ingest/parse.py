@@ -16,7 +16,17 @@ import pyarrow.compute as pc
 from ingest.household import Household
 from ingest.reader import Layout, Record
 from ingest.schemas import JOINED_CELL_SEPARATOR, Schema, normalize_header
-from ingest.values import BadValue, infer_date_format, parse_amount_cents, parse_dates
+from ingest.values import (
+    MAX_AMOUNT_WHOLE_DIGITS,
+    BadValue,
+    date_out_of_range,
+    day_month_swapped,
+    infer_date_format,
+    parse_amount_cents,
+    parse_dates,
+    posting_contradiction,
+    reads_both_ways,
+)
 from ingest.warehouse import arrow_rows
 
 DIGITS = re.compile(r"\d")
@@ -26,16 +36,16 @@ cached_amount_cents = functools.lru_cache(maxsize=65536)(parse_amount_cents)
 # Most amounts are written plainly ("-12.34"); those need none of the general grammar, which
 # would read them to the same cents. Longer ones go through it and its size check.
 PLAIN_AMOUNT = {
-    ".": re.compile(r"-?[0-9]{1,15}\.[0-9][0-9]"),
-    ",": re.compile(r"-?[0-9]{1,15},[0-9][0-9]"),
+    mark: re.compile(rf"-?[0-9]{{1,{MAX_AMOUNT_WHOLE_DIGITS}}}{re.escape(mark)}[0-9][0-9]")
+    for mark in (".", ",")
 }
 
 
-def read_amount_cents(text: str, decimal: str, thousands: str) -> int:
+def read_amount_cents(text: str, schema: Schema) -> int:
     """Cents of a stripped, non-empty amount cell: plain amounts directly, others by the grammar."""
-    if PLAIN_AMOUNT[decimal].fullmatch(text):
-        return int(text.replace(decimal, ""))
-    return cached_amount_cents(text, decimal, thousands)
+    if PLAIN_AMOUNT[schema.decimal].fullmatch(text):
+        return int(text.replace(schema.decimal, ""))
+    return cached_amount_cents(text, schema.decimal, schema.thousands, schema.currency_texts)
 
 
 @dataclass
@@ -241,16 +251,33 @@ class Columns:
         return self._cell(record, self.position(column))
 
 
-def _record_shape_problem(record: Record, columns: Columns) -> str | None:
+def _record_shape_problem(record: Record, columns: Columns, extra_fields: str) -> str | None:
     if len(record.cells) < columns.width:
         return f"expected {columns.width} fields, found {len(record.cells)}"
-    if not columns.has_header:
+    if not columns.has_header or extra_fields != "error":
         return None
     extra = record.cells[columns.width :]
     # Some banks end every data row with one more (empty) field than the header has.
     if any(cell.strip() for cell in extra):
-        return f"expected {columns.width} fields, found {len(record.cells)}"
+        return (
+            f"expected {columns.width} fields, found {len(record.cells)}; cells beyond the header"
+            " are filled (file.extra_fields: ignore or join accepts them)"
+        )
     return None
+
+
+def _with_extra_fields_joined(record: Record, width: int, delimiter: str) -> Record:
+    """The record with its cells beyond `width` put back into the last column's text, split
+    where the bank wrote its delimiter unquoted inside that text; trailing empty ones dropped."""
+    cells = record.cells
+    if len(cells) <= width or not any(cell.strip() for cell in cells[width:]):
+        return record
+    spilled = cells[width - 1 :]
+    while not spilled[-1].strip():
+        spilled.pop()
+    return Record(
+        record.line_number, record.raw_line, [*cells[: width - 1], delimiter.join(spilled)]
+    )
 
 
 def _select_records(layout: Layout, columns: Columns, parsed: ParsedFile) -> list[Record]:
@@ -288,7 +315,7 @@ def _amount_cents(record: Record, columns: Columns, layout: Layout) -> int:
         text = columns.get(record, role)
         if not text:
             return None
-        return read_amount_cents(text, schema.decimal, schema.thousands)
+        return read_amount_cents(text, schema)
 
     if "amount" in schema.columns:
         amount = cents("amount")
@@ -385,6 +412,54 @@ def _dates(
     return dates
 
 
+def _day_month_misread(
+    records: list[Record],
+    dates: list[dt.date | None],
+    posted: list[dt.date | None],
+    columns: Columns,
+    schema: Schema,
+    run_date: dt.date,
+) -> tuple[int, str] | None:
+    """(line, reason) when the file's dates read both ways (every day is 12 or less) and, read
+    with the schema's format, contradict the file's own evidence: a posted date far from its
+    transaction date, or a date that cannot be right. A file re-saved by a spreadsheet set to
+    the other order looks exactly like this, and would load with every date wrong."""
+    formats = schema.date_formats
+    texts = [columns.get(record, role) for record in records for role in ("date", "posted_date")]
+    if not formats or not reads_both_ways(texts, formats):
+        return None
+    for record, date, posted_date in zip(records, dates, posted, strict=True):
+        if date is None:
+            continue
+        evidence = (
+            posting_contradiction(date, posted_date)
+            or date_out_of_range(date, run_date)
+            or (posted_date and date_out_of_range(posted_date, run_date))
+        )
+        if evidence:
+            other = next(day_month_swapped(f) for f in formats if day_month_swapped(f) != f)
+            order = "day-first" if other.index("%d") < other.index("%m") else "month-first"
+            shown = " or ".join(formats)
+            return record.line_number, f"dates look {order}; the schema reads {shown}: {evidence}"
+    return None
+
+
+def _drop_impossible_dates(
+    records: list[Record],
+    dates: list[dt.date | None],
+    posted: list[dt.date | None],
+    run_date: dt.date,
+    parsed: ParsedFile,
+) -> None:
+    """Report each date no transaction can have, and forget it so that its row is not read."""
+    for index, record in enumerate(records):
+        problems = [date_out_of_range(d, run_date) for d in (dates[index], posted[index]) if d]
+        problem = next(filter(None, problems), None)  # one reason per line
+        if problem:
+            parsed.issues.append((record.line_number, problem))
+            dates[index] = None
+
+
 def parse_file(layout: Layout, household: Household, context: FileContext) -> ParsedFile:
     schema = layout.schema
     parsed = ParsedFile()
@@ -394,10 +469,13 @@ def parse_file(layout: Layout, household: Household, context: FileContext) -> Pa
         return parsed
     records = _select_records(layout, columns, parsed)
     shaped = []
+    joins_extra_fields = columns.has_header and schema.extra_fields == "join"
     for record in records:
-        problem = _record_shape_problem(record, columns)
+        problem = _record_shape_problem(record, columns, schema.extra_fields)
         if problem:
             parsed.issues.append((record.line_number, problem))
+        elif joins_extra_fields:
+            shaped.append(_with_extra_fields_joined(record, columns.width, layout.delimiter))
         else:
             shaped.append(record)
     dates = _dates(shaped, columns, layout, "date", parsed)
@@ -406,6 +484,13 @@ def parse_file(layout: Layout, household: Household, context: FileContext) -> Pa
         if "posted_date" in schema.columns
         else [None] * len(shaped)
     )
+    run_date = context.loaded_at.date()
+    misread = _day_month_misread(shaped, dates, posted, columns, schema, run_date)
+    if misread is not None:
+        parsed.issues.append(misread)
+        parsed.issues.sort()
+        return parsed
+    _drop_impossible_dates(shaped, dates, posted, run_date, parsed)
 
     occurrences: Counter = Counter()
     legacy_occurrences: Counter = Counter()
@@ -421,17 +506,9 @@ def parse_file(layout: Layout, household: Household, context: FileContext) -> Pa
             member_text = columns.get(record, "member")
             owner = owner_of(schema, household, context, member_text, account_text)
             shared_text = columns.get(record, "shared_amount")
-            shared_cents = (
-                abs(read_amount_cents(shared_text, schema.decimal, schema.thousands))
-                if shared_text
-                else None
-            )
+            shared_cents = abs(read_amount_cents(shared_text, schema)) if shared_text else None
             balance_text = columns.get(record, "balance")
-            balance_cents = (
-                read_amount_cents(balance_text, schema.decimal, schema.thousands)
-                if balance_text
-                else None
-            )
+            balance_cents = read_amount_cents(balance_text, schema) if balance_text else None
         except BadValue as error:
             parsed.issues.append((record.line_number, str(error)))
             continue

@@ -46,8 +46,16 @@ TOP_LEVEL_KEYS = {
 }
 SECTION_KEYS = {
     "match": {"headers", "filename"},
-    "file": {"encoding", "delimiter", "header", "header_line", "skip_lines", "footer_lines"},
-    "values": {"date_format", "decimal", "thousands"},
+    "file": {
+        "encoding",
+        "delimiter",
+        "header",
+        "header_line",
+        "skip_lines",
+        "footer_lines",
+        "extra_fields",
+    },
+    "values": {"date_format", "decimal", "thousands", "currency_text"},
     "amount": {"sign", "direction"},
     "pending": {"column", "values"},
     "static": {"member", "account", "institution", "description", "sharing", "policy"},
@@ -59,6 +67,9 @@ JOINED_CELL_SEPARATOR = " · "
 ENCODINGS = {"utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"}
 SOURCE_KINDS = ("direct", "payment_app", "aggregator")
 STATIC_SHARING = {"shared", "personal", "split", "settlement", "transfer", "ignore"}
+# What a row's filled cells beyond the header's columns mean: a bad line, nothing, or the rest of
+# the last column's text that the bank spilled over more fields (e.g. an unquoted delimiter).
+EXTRA_FIELDS = ("error", "ignore", "join")
 SCHEMA_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -79,10 +90,12 @@ class Schema:
     header_line: re.Pattern | None
     skip_lines: tuple[re.Pattern, ...]
     footer_lines: int
+    extra_fields: str  # one of EXTRA_FIELDS
     columns: dict[str, tuple[str, ...]]  # role -> its column(s); text roles may join several
     date_formats: tuple[str, ...]
     decimal: str
     thousands: str
+    currency_texts: tuple[str, ...]  # written around amounts, e.g. "Fr." or "kr"; removed
     negate: bool
     direction_out: frozenset[str]
     direction_in: frozenset[str]
@@ -230,6 +243,9 @@ def load_schema(path: Path, shown_path: str | None = None) -> Schema:
     footer_lines = file_options.get("footer_lines", 0)
     if not isinstance(footer_lines, int) or footer_lines < 0:
         raise fail("file.footer_lines", "a whole number ≥ 0")
+    extra_fields = file_options.get("extra_fields", "error")
+    if extra_fields not in EXTRA_FIELDS:
+        raise fail("file.extra_fields", " | ".join(EXTRA_FIELDS))
 
     date_formats = values.get("date_format") or []
     if isinstance(date_formats, str):
@@ -243,6 +259,14 @@ def load_schema(path: Path, shown_path: str | None = None) -> Schema:
     thousands = values.get("thousands", "," if decimal == "." else ".")
     if thousands not in {",", ".", "'", " ", ""} or thousands == decimal:
         raise fail("values.thousands", "one of ',' '.' \"'\" ' ' '' and not the decimal mark")
+    currency_texts = values.get("currency_text") or []
+    if isinstance(currency_texts, str):
+        currency_texts = [currency_texts]
+    if not isinstance(currency_texts, list) or not all(
+        isinstance(text, str) and text.strip() and not any(c.isdigit() for c in text)
+        for text in currency_texts
+    ):
+        raise fail("values.currency_text", "a text or a list of texts without digits, e.g. [Fr.]")
 
     sign = amount.get("sign", "as_is")
     if sign not in {"as_is", "negate"}:
@@ -301,6 +325,7 @@ def load_schema(path: Path, shown_path: str | None = None) -> Schema:
         header_line=header_line,
         skip_lines=tuple(regex("file.skip_lines", p) for p in skip_lines),
         footer_lines=footer_lines,
+        extra_fields=extra_fields,
         columns={
             role: tuple(name.strip() for name in (column if isinstance(column, list) else [column]))
             for role, column in columns.items()
@@ -308,6 +333,8 @@ def load_schema(path: Path, shown_path: str | None = None) -> Schema:
         date_formats=tuple(date_formats),
         decimal=decimal,
         thousands=thousands,
+        # Longest first, so that "CHF" is removed whole before a shorter text inside it.
+        currency_texts=tuple(sorted({t.strip() for t in currency_texts}, key=len, reverse=True)),
         negate=sign == "negate",
         direction_out=frozenset(str(v).casefold() for v in direction.get("out", [])),
         direction_in=frozenset(str(v).casefold() for v in direction.get("in", [])),

@@ -17,18 +17,27 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-# Cents are stored as 64-bit integers (BIGINT); a larger amount is a bad value, not a crash.
-MAX_AMOUNT_CENTS = 2**63 - 1
+# A household's amounts stay far below a billion; a larger one is a bad value, not a crash. The
+# bound keeps every amount, and the sum of ten million of them, inside DECIMAL(18,2), which the
+# models cast cents to: 92233720368547758.07 fits a BIGINT of cents but not that type.
+MAX_AMOUNT_WHOLE_DIGITS = 9
+MAX_AMOUNT_CENTS = 10 ** (MAX_AMOUNT_WHOLE_DIGITS + 2) - 1
 
 __all__ = [
     "DATE_FORMAT_CANDIDATES",
     "DECIMAL_SEPARATORS",
+    "MAX_AMOUNT_CENTS",
+    "MAX_AMOUNT_WHOLE_DIGITS",
     "THOUSANDS_SEPARATORS",
     "BadValue",
+    "date_out_of_range",
+    "posting_contradiction",
+    "day_month_swapped",
     "infer_date_format",
     "parse_amount_cents",
     "parse_date",
     "parse_dates",
+    "reads_both_ways",
 ]
 
 
@@ -50,9 +59,20 @@ class BadValue(ValueError):
 DECIMAL_SEPARATORS = frozenset({".", ","})
 THOUSANDS_SEPARATORS = frozenset({"", ",", ".", "'", " "})
 
-# Exports use typographic variants of the space (French grouping) and of the minus sign; fold
-# them into the ASCII characters the grammar below understands.
-_TYPOGRAPHIC_TO_ASCII = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2212": "-"})
+
+def _plain_character(character: str) -> str:
+    """Exports use typographic spaces (French grouping) and the minus sign U+2212, and some
+    carry invisible marks (a right-to-left mark before the number, a zero-width space): spaces
+    become " ", the minus "-", and format marks go, leaving what the grammar below reads."""
+    if character == "\u2212":
+        return "-"
+    category = unicodedata.category(character)
+    if category == "Zs":
+        return " "
+    if category == "Cf":
+        return ""
+    return character
+
 
 # What may surround the number: spaces, signs, accountants' parentheses and a currency code
 # such as USD. Codes must be three capitals standing alone, so "12 DR" or "1abc2" stay errors
@@ -80,13 +100,16 @@ def _check_separators(decimal: str, thousands: str) -> None:
         raise ValueError("decimal and thousands separators must differ")
 
 
-def parse_amount_cents(text: str, decimal: str = ".", thousands: str = ",") -> int:
+def parse_amount_cents(
+    text: str, decimal: str = ".", thousands: str = ",", currency_texts: tuple[str, ...] = ()
+) -> int:
     """Parse a money amount into exact integer cents.
 
     Accepts currency symbols and three-letter codes on either side, a leading or trailing
     minus, parentheses for negatives, a doubled minus as plus (a reversal), and a lone dash as
     the accountants' zero. `thousands` may be "" to forbid grouping; groups must be of 3 digits.
-    More than two decimals is an error rather than a silent rounding.
+    `currency_texts` are currencies written in letters ("Fr.", "kr"), removed wherever they
+    stand, in any case. More than two decimals is an error rather than a silent rounding.
     """
     _check_separators(decimal, thousands)
     shown = text.strip()
@@ -94,7 +117,9 @@ def parse_amount_cents(text: str, decimal: str = ".", thousands: str = ",") -> i
         raise BadValue("empty amount")
     not_a_number = BadValue(f"amount '{shown}' is not a number")
 
-    normalised = shown.translate(_TYPOGRAPHIC_TO_ASCII)
+    normalised = "".join(_plain_character(character) for character in shown)
+    for currency in currency_texts:
+        normalised = re.sub(re.escape(currency), " ", normalised, flags=re.IGNORECASE)
     without_symbols = "".join(c for c in normalised if unicodedata.category(c) != "Sc")
     match = _amount_pattern(decimal, thousands).fullmatch(without_symbols)
     if match is None:
@@ -119,11 +144,14 @@ def parse_amount_cents(text: str, decimal: str = ".", thousands: str = ",") -> i
             return 0
         raise not_a_number
     if len(fraction) > 2:
-        raise BadValue(f"amount '{shown}' has more than 2 decimals")
+        raise BadValue(
+            f"amount '{shown}' has {len(fraction)} decimals: amounts are kept in cents, so a"
+            " currency with three decimals (e.g. KWD, BHD) cannot be loaded"
+        )
 
     magnitude = int(whole.replace(thousands, "") or "0") * 100 + int(fraction.ljust(2, "0"))
     if magnitude > MAX_AMOUNT_CENTS:
-        raise BadValue(f"amount '{shown}' is too large")
+        raise BadValue(f"amount '{shown}' is too large: at most {MAX_AMOUNT_CENTS // 100:,}.99")
     # Each minus and each pair of parentheses flips the sign, so "--21.78" is a reversal.
     negative = (minus_signs + parenthesised) % 2 == 1
     return -magnitude if negative else magnitude
@@ -294,3 +322,70 @@ def parse_dates(
             error.index = index
             raise
     return dates
+
+
+# --- dates that cannot be right ------------------------------------------------------------
+
+EARLIEST_DATE = datetime.date(1990, 1, 1)
+MAX_DAYS_AHEAD = 31  # a statement may be downloaded before its last rows post
+
+
+def date_out_of_range(date: datetime.date, run_date: datetime.date) -> str | None:
+    """Why a parsed date cannot be a transaction's, or None: a date in year 9999 would make
+    every calendar built over the dates millions of days long."""
+    if date < EARLIEST_DATE:
+        return f"date {date} is before {EARLIEST_DATE}"
+    latest = run_date + datetime.timedelta(days=MAX_DAYS_AHEAD)
+    if date > latest:
+        return f"date {date} is more than {MAX_DAYS_AHEAD} days after today ({run_date})"
+    return None
+
+
+def day_month_swapped(fmt: str) -> str:
+    """The format with %d and %m exchanged ("%m/%d/%Y" -> "%d/%m/%Y"); others unchanged,
+    among them those that lead with the year: no one writes a year-first date day before month."""
+    if "%d" not in fmt or "%m" not in fmt:
+        return fmt
+    year = max(fmt.find("%Y"), fmt.find("%y"))
+    if 0 <= year < min(fmt.index("%d"), fmt.index("%m")):
+        return fmt
+    return fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+
+
+def reads_both_ways(texts: Iterable[str], formats: Sequence[str]) -> bool:
+    """Whether every date text also reads with day and month exchanged, and some to another
+    date: then the file alone cannot tell which order it is in (every day is 12 or less)."""
+    swapped = [day_month_swapped(fmt) for fmt in formats]
+    if swapped == list(formats):
+        return False
+    differs = False
+    for text in {text.strip() for text in texts} - {""}:
+        reading = _parse_or_none_with(text, formats)
+        other = _parse_or_none_with(text, swapped)
+        if reading is None or other is None:
+            return False
+        differs = differs or reading != other
+    return differs
+
+
+def _parse_or_none_with(text: str, formats: Sequence[str]) -> datetime.date | None:
+    try:
+        return _parse_with_any(text, formats)
+    except BadValue:
+        return None
+
+
+# A posted date this far from its transaction date is not how any bank posts.
+POSTED_DAYS_BEFORE, POSTED_DAYS_AFTER = 10, 40
+
+
+def posting_contradiction(date: datetime.date, posted: datetime.date | None) -> str | None:
+    """Why a transaction date and its posted date cannot both be read right, or None."""
+    if posted is None:
+        return None
+    lag = (posted - date).days
+    if lag < -POSTED_DAYS_BEFORE:
+        return f"posted {posted} is {-lag} days before the transaction date {date}"
+    if lag > POSTED_DAYS_AFTER:
+        return f"posted {posted} is {lag} days after the transaction date {date}"
+    return None

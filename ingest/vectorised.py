@@ -35,7 +35,14 @@ from ingest.parse import (
 )
 from ingest.reader import Located
 from ingest.schemas import JOINED_CELL_SEPARATOR, ROLES, Schema, normalize_header
-from ingest.values import BadValue, infer_date_format, parse_dates
+from ingest.values import (
+    MAX_AMOUNT_WHOLE_DIGITS,
+    BadValue,
+    date_out_of_range,
+    infer_date_format,
+    parse_dates,
+    reads_both_ways,
+)
 from ingest.warehouse import RAW_TRANSACTION_COLUMNS
 
 # Python's str.strip() removes these besides space and tab; the SQL below trims exactly space
@@ -47,7 +54,6 @@ WHITESPACE_PYTHON_STRIPS = re.compile(
 CELL_WHITESPACE = " \t"
 FIELD_SIZE_LIMIT = 131072  # Python csv's default: a longer field is an error there
 AMOUNT_ROLES = ("amount", "debit", "credit", "shared_amount", "balance")
-MAX_PLAIN_DIGITS = 15  # plain amounts read in SQL stay far inside BIGINT
 
 
 @dataclass(frozen=True)
@@ -165,9 +171,10 @@ def plain_amount_sql(text: str, schema: Schema) -> str:
     both to the digits without separators, negative with the leading minus.
     """
     decimal, thousands = schema.decimal, schema.thousands
-    whole = f"[0-9]{{1,{MAX_PLAIN_DIGITS}}}"
+    whole = f"[0-9]{{1,{MAX_AMOUNT_WHOLE_DIGITS}}}"
     if thousands:
-        whole = f"(?:{whole}|[0-9]{{1,3}}(?:[{thousands}][0-9]{{3}}){{1,4}})"
+        groups = MAX_AMOUNT_WHOLE_DIGITS // 3 - 1
+        whole = f"(?:{whole}|[0-9]{{1,3}}(?:[{thousands}][0-9]{{3}}){{1,{groups}}})"
     pattern = f"-?{whole}[{decimal}][0-9][0-9]"
     digits = f"replace({text}, {sql_text(decimal)}, '')"
     if thousands:
@@ -246,10 +253,12 @@ def _read_lines(connection, group: _Group) -> tuple[set[int], dict[int, tuple[in
     )
     width = columns.width
     stripped_extra = cell_text.strip_sql("c")
-    # Without a header, fields after the last mapped one are the file's own columns.
+    # Without a header, fields after the last mapped one are the file's own columns. Filled
+    # cells beyond the header are a bad line, ignored, or joined to the last column's text;
+    # a joined row is left to the careful path, which rebuilds that text.
     extra_cells_filled = (
         f"len(list_filter(cells[{width + 1}:], c -> {stripped_extra} <> '')) > 0"
-        if columns.has_header
+        if columns.has_header and schema.extra_fields != "ignore"
         else "false"
     )
     blank_characters = sql_text(CELL_WHITESPACE + group.delimiter)
@@ -406,13 +415,19 @@ def _read_or_none(read: Callable[..., object], *arguments: object) -> object | N
 
 def _map_dates(connection, group: _Group, role: str) -> None:
     """`{role}_map`: per file, each distinct date text with its date and ISO text, read the way
-    _dates reads them (a format inferred per file, from that file's column)."""
+    _dates reads them (a format inferred per file, from that file's column). Dates no
+    transaction can have are left out, and so is every date of a file whose declared format
+    reads both ways and that has posted dates: the careful path names those lines, or weighs
+    the posting lags (without posted dates, its only evidence is a date left out here)."""
     texts_by_file: dict[int, list[str]] = {}
     for file_id, text in _distinct(connection, f"file_id, {role}_text", f"{role}_text <> ''"):
         texts_by_file.setdefault(file_id, []).append(text)
     entries: dict[tuple, tuple] = {}
     for file_id, texts in texts_by_file.items():
+        run_date = group.members[file_id].context.loaded_at.date()
         formats = list(group.schema.date_formats)
+        if "posted_date" in group.schema.columns and formats and reads_both_ways(texts, formats):
+            continue
         if not formats:
             # The format inferred from the distinct texts is the one inferred from the column:
             # a format is kept only when it reads every value, whatever their order.
@@ -422,7 +437,7 @@ def _map_dates(connection, group: _Group, role: str) -> None:
             formats = [inferred]
         for text in texts:
             dates = _read_or_none(parse_dates, [text], formats)
-            if dates is not None:
+            if dates is not None and date_out_of_range(dates[0], run_date) is None:
                 entries[(file_id, text)] = (dates[0], dates[0].isoformat())
     types = {"file_id": pa.int64(), "key": pa.string(), "date": pa.date32(), "iso": pa.string()}
     _register_lookup(connection, f"{role}_map", entries, types)
@@ -439,7 +454,7 @@ def _map_amounts(connection, group: _Group) -> list[str]:
         texts.update(_distinct(connection, column, f"{column} <> '' and ({plain}) is null"))
     entries: dict[tuple, tuple] = {}
     for text in sorted(texts):
-        cents = _read_or_none(read_amount_cents, text, schema.decimal, schema.thousands)
+        cents = _read_or_none(read_amount_cents, text, schema)
         if cents is not None:
             entries[(text,)] = (cents,)
     _register_lookup(connection, "amount_map", entries, {"key": pa.string(), "cents": pa.int64()})

@@ -50,6 +50,25 @@ static:
   member: sam
   account: Girokonto 1234
 """
+# Invisible marks and a currency in letters in the amounts, and cells beyond the header ignored.
+MARKED_BANK_SCHEMA = """
+id: marked_bank
+description: Amounts with a right-to-left mark or a currency in letters; filled extra cells.
+match:
+  headers: [Valuta, Text, Betrag]
+file:
+  extra_fields: ignore
+columns:
+  date: Valuta
+  description: Text
+  amount: Betrag
+values:
+  date_format: '%d.%m.%Y'
+  currency_text: Fr.
+"""
+MARKED_BANK_EXPORT = (
+    "Valuta,Text,Betrag\n02.03.2026,MIGROS,\u200f-45.60,x\n06.03.2026,LOHN,Fr. 345.50\n"
+)
 # A file without header whose delimiter is none of those sniffed.
 COLON_BANK_SCHEMA = """
 id: colon_bank
@@ -195,12 +214,14 @@ def test_clean_but_unusual_layouts_load_the_same_rows_on_both_paths(tmp_path, mo
     put_in_inbox(workspace, "sam", "umsaetze.csv", EUROPEAN_BANK_EXPORT.encode())
     (workspace / "rules/colon_bank.yaml").write_text(COLON_BANK_SCHEMA)
     put_in_inbox(workspace, "alex", "colon_export.txt", b"2026-03-01:-4.50:CAFE\n")
+    (workspace / "rules/marked_bank.yaml").write_text(MARKED_BANK_SCHEMA)
+    put_in_inbox(workspace, "sam", "marked_export.csv", MARKED_BANK_EXPORT.encode())
 
     outcome = ingest_both_ways(workspace, tmp_path, monkeypatch)
 
     careful, fast = outcome["careful"], outcome["fast"]
-    assert "5 loaded, 0 rejected" in careful[1]
-    assert len(careful[0]["transactions"]) == 12
+    assert "6 loaded, 0 rejected" in careful[1]
+    assert len(careful[0]["transactions"]) == 14
     assert fast[0] == careful[0]
     assert fast[1] == careful[1]
     assert outcome["vouched"] == [
@@ -208,6 +229,7 @@ def test_clean_but_unusual_layouts_load_the_same_rows_on_both_paths(tmp_path, mo
         "csv_inbox/alex/capital_one_quoted.csv",
         "csv_inbox/alex/colon_export.txt",
         "csv_inbox/sam/capital_one_cp1252.csv",
+        "csv_inbox/sam/marked_export.csv",
         "csv_inbox/sam/umsaetze.csv",
     ]
 
@@ -225,7 +247,7 @@ def test_a_file_with_a_bad_line_falls_back_and_reports_the_same_lines(tmp_path, 
         + "2026-03-03,2026-03-04,2463,CAFE,Dining,1.00,2.00\n"
         + "2026-03-04,2026-03-05,2463,CAFE,Dining\n"
         + ",2026-03-05,2463,CAFE,Dining,1.00,\n"
-        + "2026-03-05,2026-03-06,2463,CAFE,Dining,92233720368547758.08,\n"
+        + "2026-03-05,2026-03-06,2463,CAFE,Dining,92233720368547758.07,\n"
     )
     put_in_inbox(workspace, "alex", "card_bad.csv", bad.encode())
 
@@ -241,7 +263,7 @@ def test_a_file_with_a_bad_line_falls_back_and_reports_the_same_lines(tmp_path, 
         (22, "both debit and credit are filled"),
         (23, "expected 7 fields, found 5"),
         (24, "date is empty"),
-        (25, "amount '92233720368547758.08' is too large"),
+        (25, "amount '92233720368547758.07' is too large: at most 999,999,999.99"),
     ]
 
 

@@ -381,6 +381,124 @@ values:
     assert file_counts(workspace) == [("marker_bank", 3, 3, 0, "{}")]
 
 
+SPILLING_BANK_SCHEMA = """\
+id: spilling_bank
+description: Spilling Bank download; the booking text, last, holds unquoted semicolons.
+match:
+  headers: [Buchungstag, Betrag, Buchungstext]
+file:
+  extra_fields: {mode}
+columns:
+  date: Buchungstag
+  amount: Betrag
+  description: Buchungstext
+values:
+  date_format: '%d.%m.%Y'
+  decimal: ','
+"""
+# The second row's booking text spilled over two more fields; the third ends with an empty one.
+SPILLING_EXPORT = (
+    "Buchungstag;Betrag;Buchungstext\n"
+    "02.03.2026;-4,50;BLUE BOTTLE\n"
+    "06.03.2026;2850,00;GLOBEX PAYROLL; REF 2026-03; SALARY\n"
+    "13.03.2026;-12,00;CINEMA;\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("mode", "payroll_text"),
+    [("join", "GLOBEX PAYROLL; REF 2026-03; SALARY"), ("ignore", "GLOBEX PAYROLL")],
+)
+def test_extra_fields_join_or_ignore_the_cells_beyond_the_header(workspace, mode, payroll_text):
+    write_workspace_schema(workspace, "spilling_bank.yaml", SPILLING_BANK_SCHEMA.format(mode=mode))
+    put_in_inbox(workspace, "sam", "spilling_march.csv", SPILLING_EXPORT.encode())
+    ingest(workspace)
+    assert loaded(workspace) == [
+        (2, "2026-03-02", -450, "BLUE BOTTLE"),
+        (3, "2026-03-06", 285000, payroll_text),
+        (4, "2026-03-13", -1200, "CINEMA"),
+    ]
+    assert file_counts(workspace) == [("spilling_bank", 3, 3, 0, "{}")]
+
+
+def test_extra_fields_are_a_bad_line_by_default_and_the_reason_names_the_key(workspace):
+    schema = SPILLING_BANK_SCHEMA.format(mode="error").replace("file:\n  extra_fields: error\n", "")
+    write_workspace_schema(workspace, "spilling_bank.yaml", schema)
+    put_in_inbox(workspace, "sam", "spilling_march.csv", SPILLING_EXPORT.encode())
+    output = ingest(workspace)
+    assert "rejected csv_inbox/sam/spilling_march.csv: 1 bad line (schema spilling_bank)" in output
+    assert (
+        "  csv_inbox/sam/spilling_march.csv:3: expected 3 fields, found 5; cells beyond the"
+        " header are filled (file.extra_fields: ignore or join accepts them)"
+    ) in output
+
+
+def test_invisible_marks_and_currencies_in_letters_are_read_exactly(workspace):
+    """A right-to-left mark before the sign, a no-break space and a narrow no-break space in
+    the grouping, a zero-width space, and a currency written in letters before the number."""
+    write_workspace_schema(
+        workspace,
+        "alpine_bank.yaml",
+        """\
+id: alpine_bank
+description: Alpine Bank download; amounts written "Fr. -1 234.50".
+match:
+  headers: [Valuta, Text, Betrag]
+columns:
+  date: Valuta
+  description: Text
+  amount: Betrag
+values:
+  date_format: '%d.%m.%Y'
+  thousands: ' '
+  currency_text: [Fr., CHF]
+""",
+    )
+    export = (
+        "Valuta,Text,Betrag\n"
+        "02.03.2026,MIGROS,\u200f-45.60\n"
+        "06.03.2026,LOHN,Fr.\u00a012\u202f345.50\n"
+        "09.03.2026,KIOSK,fr. -4\u200b.20\n"
+        "11.03.2026,SBB,-1 234.00 CHF\n"
+    )
+    put_in_inbox(workspace, "sam", "alpine_march.csv", export.encode())
+    ingest(workspace)
+    assert loaded(workspace) == [
+        (2, "2026-03-02", -4560, "MIGROS"),
+        (3, "2026-03-06", 1234550, "LOHN"),
+        (4, "2026-03-09", -420, "KIOSK"),
+        (5, "2026-03-11", -123400, "SBB"),
+    ]
+
+
+def test_an_amount_with_three_decimals_is_refused_as_a_three_decimal_currency(workspace):
+    write_workspace_schema(
+        workspace,
+        "gulf_bank.yaml",
+        """\
+id: gulf_bank
+description: Gulf Bank download; amounts written "KD 4.750".
+match:
+  headers: [Date, Narrative, Amount]
+columns:
+  date: Date
+  description: Narrative
+  amount: Amount
+values:
+  date_format: '%Y-%m-%d'
+  currency_text: KD
+""",
+    )
+    export = "Date,Narrative,Amount\n2026-03-02,GROCER,KD -4.750\n2026-03-03,FUEL,KD -2.000\n"
+    put_in_inbox(workspace, "sam", "gulf_march.csv", export.encode())
+    output = ingest(workspace)
+    assert "rejected csv_inbox/sam/gulf_march.csv: 2 bad lines (schema gulf_bank)" in output
+    assert (
+        "  csv_inbox/sam/gulf_march.csv:2: amount 'KD -4.750' has 3 decimals: amounts are kept"
+        " in cents, so a currency with three decimals (e.g. KWD, BHD) cannot be loaded"
+    ) in output
+
+
 def test_lines_ended_by_cr_cr_lf_keep_their_line_numbers(workspace):
     write_workspace_schema(workspace, "budget_app_export.yaml", BUDGET_APP_SCHEMA)
     export = b"Date,Payee,Amount\r\r\n2026-03-02,BLUE BOTTLE,-4.50\r\r\n"
@@ -527,3 +645,67 @@ def test_one_day_above_12_settles_the_order_of_the_whole_column(workspace, dates
         (2, expected[0], -450, "BLUE BOTTLE"),
         (3, expected[1], -450, "BLUE BOTTLE"),
     ]
+
+
+CHASE_CARD_HEADER = "Transaction Date,Post Date,Description,Category,Type,Amount,Memo\n"
+
+
+def test_a_day_first_resave_of_a_month_first_file_is_refused_naming_the_cause(workspace):
+    """A Chase card download opened and saved by a spreadsheet set to day-first dates: every
+    day is 12 or less, so each date also reads month-first; the posting lags give it away."""
+    export = (
+        CHASE_CARD_HEADER + "02/11/2026,04/11/2026,BLUE BOTTLE,Food & Drink,Sale,-4.50,\n"
+        "05/11/2026,06/11/2026,CINEMA,Entertainment,Sale,-12.00,\n"
+        "09/11/2026,10/11/2026,BOOKSHOP,Shopping,Sale,-23.10,\n"
+    )
+    put_in_inbox(workspace, "alex", "Chase4821_Activity.CSV", export.encode())
+    output = ingest(workspace)
+    reason = (
+        "dates look day-first; the schema reads %m/%d/%Y: posted 2026-04-11 is 59 days after"
+        " the transaction date 2026-02-11"
+    )
+    assert (
+        "rejected csv_inbox/alex/Chase4821_Activity.CSV: 1 bad line (schema chase_card)" in output
+    )
+    assert f"  csv_inbox/alex/Chase4821_Activity.CSV:2: {reason}" in output
+    assert query(workspace, "select line_number, reason from raw.file_issues") == [(2, reason)]
+    assert query(workspace, "select count(*) from raw.transactions") == [(0,)]
+
+
+def test_a_month_first_file_whose_days_are_all_12_or_less_loads_when_its_dates_agree(workspace):
+    export = (
+        CHASE_CARD_HEADER + "11/02/2026,11/04/2026,BLUE BOTTLE,Food & Drink,Sale,-4.50,\n"
+        "11/05/2026,11/06/2026,CINEMA,Entertainment,Sale,-12.00,\n"
+    )
+    put_in_inbox(workspace, "alex", "Chase4821_Activity.CSV", export.encode())
+    ingest(workspace)
+    assert loaded(workspace) == [
+        (2, "2026-11-02", -450, "BLUE BOTTLE"),
+        (3, "2026-11-05", -1200, "CINEMA"),
+    ]
+
+
+def test_dates_no_transaction_can_have_are_bad_values(workspace):
+    """Year 9999 would stretch every calendar over the dates to millions of days."""
+    export = (
+        CAPITAL_ONE_HEADER + "2026-03-02,2026-03-03,2463,BLUE BOTTLE,Dining,4.50,\n"
+        "9999-12-31,9999-12-31,2463,TYPO,Dining,4.50,\n"
+        "1989-12-31,2026-03-03,2463,OLD,Dining,4.50,\n"
+    )
+    put_in_inbox(workspace, "alex", "savor.csv", export.encode())
+    output = ingest(workspace)
+    assert "rejected csv_inbox/alex/savor.csv: 2 bad lines (schema capital_one_card)" in output
+    assert (
+        "  csv_inbox/alex/savor.csv:3: date 9999-12-31 is more than 31 days after today (" in output
+    )
+    assert "  csv_inbox/alex/savor.csv:4: date 1989-12-31 is before 1990-01-01" in output
+    assert query(workspace, "select count(*) from raw.transactions") == [(0,)]
+    # The next run is not wedged: the corrected file loads.
+    put_in_inbox(
+        workspace,
+        "alex",
+        "savor.csv",
+        export.replace("9999-12-31", "2026-03-09").replace("1989", "2025").encode(),
+    )
+    assert "1 loaded, 0 rejected" in ingest(workspace)
+    assert query(workspace, "select count(*) from raw.transactions") == [(3,)]

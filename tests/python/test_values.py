@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from ingest.values import (
     DATE_FORMAT_CANDIDATES,
+    MAX_AMOUNT_CENTS,
     BadValue,
     infer_date_format,
     parse_amount_cents,
@@ -16,6 +17,10 @@ from ingest.values import (
     parse_dates,
 )
 
+THREE_DECIMALS = (
+    "amounts are kept in cents, so a currency with three decimals (e.g. KWD, BHD) cannot be loaded"
+)
+AT_MOST = "at most 999,999,999.99"
 EUROPEAN = {"decimal": ",", "thousands": "."}
 SWISS = {"thousands": "'"}
 FRENCH = {"decimal": ",", "thousands": " "}
@@ -69,7 +74,10 @@ def exactly(message: str) -> str:
         ("1\u202f234,56", FRENCH, 123456),
         ("\u221212.34", {}, -1234),
         ("1234.56", {"thousands": ""}, 123456),
-        ("-92233720368547758.07", {}, -(2**63 - 1)),  # the largest that fits in 64 bits
+        ("-999,999,999.99", {}, -99_999_999_999),  # the largest amount read
+        ("\u200f-45.60", {}, -4560),  # a right-to-left mark before the sign
+        ("12\u200b.50", {}, 1250),  # a zero-width space
+        ("1\u2007234.56", {"thousands": " "}, 123456),  # a figure space in the grouping
     ],
 )
 def test_parse_amount_cents_reads_every_supported_format(text, separators, cents):
@@ -81,9 +89,10 @@ def test_parse_amount_cents_reads_every_supported_format(text, separators, cents
     [
         ("", {}, "empty amount"),
         ("   ", {}, "empty amount"),
-        ("1.234", {}, "amount '1.234' has more than 2 decimals"),
-        ("12,345.678", {}, "amount '12,345.678' has more than 2 decimals"),
-        ("1.234,567", EUROPEAN, "amount '1.234,567' has more than 2 decimals"),
+        ("1.234", {}, f"amount '1.234' has 3 decimals: {THREE_DECIMALS}"),
+        ("12,345.678", {}, f"amount '12,345.678' has 3 decimals: {THREE_DECIMALS}"),
+        ("1.234,567", EUROPEAN, f"amount '1.234,567' has 3 decimals: {THREE_DECIMALS}"),
+        ("1.2345", {}, f"amount '1.2345' has 4 decimals: {THREE_DECIMALS}"),
         ("1,23.45", {}, "amount '1,23.45' is not a number"),
         ("12,3.4", {}, "amount '12,3.4' is not a number"),
         ("1,2345.00", {}, "amount '1,2345.00' is not a number"),
@@ -102,9 +111,11 @@ def test_parse_amount_cents_reads_every_supported_format(text, separators, cents
         ("1 234.56", {}, "amount '1 234.56' is not a number"),
         ("1,234.56", {"thousands": ""}, "amount '1,234.56' is not a number"),
         ("1,234.56", EUROPEAN, "amount '1,234.56' is not a number"),
-        # One cent more than a 64-bit integer holds.
-        ("92233720368547758.08", {}, "amount '92233720368547758.08' is too large"),
-        ("-92,233,720,368,547,758.08", {}, "amount '-92,233,720,368,547,758.08' is too large"),
+        # A cent more than the largest amount read; a 64-bit integer of cents, which the
+        # models' DECIMAL(18,2) cannot hold.
+        ("1000000000.00", {}, f"amount '1000000000.00' is too large: {AT_MOST}"),
+        ("-1,000,000,000.00", {}, f"amount '-1,000,000,000.00' is too large: {AT_MOST}"),
+        ("92233720368547758.07", {}, f"amount '92233720368547758.07' is too large: {AT_MOST}"),
     ],
 )
 def test_parse_amount_cents_rejects_bad_cells(text, separators, message):
@@ -166,7 +177,7 @@ def _french(cents):
     "render",
     [_dollars, _parenthesised, _trailing_minus, _spaced_sign, _european, _swiss, _french],
 )
-@given(cents=st.integers(min_value=-(10**11), max_value=10**11))
+@given(cents=st.integers(min_value=-MAX_AMOUNT_CENTS, max_value=MAX_AMOUNT_CENTS))
 def test_rendered_amounts_parse_back_to_the_same_cents(render, cents):
     text, separators = render(cents)
     assert parse_amount_cents(text, **separators) == cents
