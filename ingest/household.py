@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from ingest.encodings import decode
 from ingest.values import BadValue, parse_amount_cents
 
 SHARING_VALUES = ("shared", "personal", "split", "settlement", "transfer", "ignore")
@@ -226,7 +228,8 @@ def read_table(
         if spec.required_file:
             problems.append(f"{shown_path}: file is required")
         return LoadedTable(spec, rows), problems
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    text, _encoding = decode(path.read_bytes())  # Excel saves "CSV" in the Windows code page
+    with io.StringIO(text, newline="") as handle:
         reader = csv.reader(handle)
         header = [cell.strip().casefold() for cell in next(reader, [])]
         missing = [c.name for c in spec.columns if c.required and c.name not in header]
@@ -264,6 +267,18 @@ def _validate_household(tables: dict[str, LoadedTable], shown: dict[str, str]) -
     policies = tables["household_split_policies"].rows
     if tables["household_members"].rows and not any(row[0] == "default" for row in policies):
         problems.append(f"{shown['household_split_policies']}: policy 'default' is required")
+    # The rows of one policy from one date are its weights then: all zero, nobody bears the
+    # cost, and every expense under it would silently wait for a decision.
+    weights: dict[tuple, list] = {}
+    for policy, _member, weight, effective_from, row_number in policies:
+        weights.setdefault((policy, effective_from), []).append((weight, row_number))
+    for (policy, effective_from), rows in weights.items():
+        if sum(weight for weight, _ in rows) == 0:
+            since = f"from {effective_from}" if effective_from else "(no effective_from)"
+            problems.append(
+                f"{shown['household_split_policies']}:{rows[0][1] + 1}: the weights of policy"
+                f" {policy!r} {since} sum to 0; give someone a weight above 0"
+            )
     opening = tables["household_opening_balances"].rows
     if opening:
         latest = max(row[0] for row in opening)

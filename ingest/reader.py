@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import csv
 import functools
 import io
@@ -11,12 +10,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.encodings import decode
 from ingest.schemas import Schema, SchemaSet, normalize_header
 
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_RECORDS = 60
 HEAD_LINES = 4 * HEADER_SEARCH_RECORDS  # room for quoted fields that span lines
 LINE_END = re.compile(r"\r\n|\r|\n")
+MAX_LINE_CHARS = 131_072  # Python csv's field size limit
 
 
 class IdentifyError(ValueError):
@@ -59,38 +60,6 @@ class Layout:
         return [record for record in self.records[start:] if not record.is_blank]
 
 
-def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
-    """Text and the encoding it was read with: byte-order marks first, then UTF-8, then cp1252.
-    CR CR LF (a CRLF file whose lines were ended again by a tool that writes CRLF) ends one line,
-    not two, so that every row keeps its physical line (§9.17)."""
-    text, encoding = _decoded(data, declared)
-    return text.replace("\r\r\n", "\r\n"), encoding
-
-
-def _decoded(data: bytes, declared: str | None) -> tuple[str, str]:
-    if declared:
-        encoding = "utf-8-sig" if declared == "utf-8" else declared
-        return data.decode(encoding), declared
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16"
-    # UTF-16 without a byte-order mark: every other byte of ASCII text is zero.
-    sample = data[:400]
-    if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4:
-        return data.decode("utf-16-le"), "utf-16-le"
-    if len(sample) >= 4 and sample[0::2].count(0) > len(sample) // 4:
-        return data.decode("utf-16-be"), "utf-16-be"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
-
-
 def split_records(text: str, delimiter: str) -> list[Record]:
     """CSV records with the physical line each starts on; quoted fields may span lines."""
     # Only CR, LF and CRLF end a line: str.splitlines would also split a description at a form
@@ -113,11 +82,27 @@ def split_records(text: str, delimiter: str) -> list[Record]:
             records.append(Record(next_line, raw, cells))
             next_line = reader.line_num + 1
     except csv.Error as error:
+        overlong = _overlong_line(consumed, next_line)
+        if overlong:
+            raise IdentifyError(overlong) from None
         raise IdentifyError(
             f"line {next_line}: the record cannot be split into fields ({error}); "
             "is a quote left open?"
         ) from None
     return records
+
+
+def _overlong_line(lines: list[str], first_line_number: int) -> str | None:
+    """The reason for the first line too long to be a bank export's, if any: Python's csv
+    module refuses a longer field, and no export writes a line near that long."""
+    for offset, line in enumerate(lines):
+        if len(line.rstrip("\r\n")) > MAX_LINE_CHARS:
+            length = len(line.rstrip("\r\n"))
+            return (
+                f"line {first_line_number + offset} is {length:,} characters long, more than"
+                f" the {MAX_LINE_CHARS:,} a line of an export may hold; is this a bank export?"
+            )
+    return None
 
 
 def head_lines(text: str, line_count: int) -> str:
@@ -233,6 +218,8 @@ def identify(path: Path, data: bytes, schemas: SchemaSet) -> Layout:
 def locate(path: Path, data: bytes, schemas: SchemaSet) -> Located:
     """Find the one schema, delimiter and header line of a file without splitting all of it."""
     text, encoding = decode(data)
+    if not text.strip():
+        raise IdentifyError("empty file" if not data else "the file holds only blank lines")
     file_name = path.name
     head = head_lines(text, HEAD_LINES)
     heads_by_delimiter = {d: split_head(head, d) for d in DELIMITERS}
@@ -256,7 +243,8 @@ def locate(path: Path, data: bytes, schemas: SchemaSet) -> Located:
             schema = _pick_winner(headerless, file_name)
             delimiter = schema.delimiter or _most_regular_delimiter(heads_by_delimiter)
             return _located(schema, data, text, encoding, delimiter, None, heads_by_delimiter)
-    raise IdentifyError(_closest_schema_reason(heads_by_delimiter, schemas, file_name))
+    overlong = _overlong_line(io.StringIO(head, newline="").readlines(), 1)
+    raise IdentifyError(overlong or _closest_schema_reason(heads_by_delimiter, schemas, file_name))
 
 
 def _located(

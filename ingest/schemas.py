@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from ingest.encodings import decode
+
 ROLES = (
     "date",
     "posted_date",
@@ -150,7 +152,7 @@ def load_schema(path: Path, shown_path: str | None = None) -> Schema:
     """One schema file; errors name it as shown_path (workspace-relative, §9.17)."""
     where = shown_path or path.as_posix()
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.safe_load(decode(path.read_bytes())[0])
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark else ""

@@ -1,0 +1,122 @@
+"""Bad input is refused with a one-line reason a person can act on, the rest of the inbox loads,
+nothing is a traceback, and the next run is not wedged (ingest only: no dbt needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from support import file_counts, invoke, make_workspace, put_in_inbox, query
+
+CAPITAL_ONE_HEADER = "Transaction Date,Posted Date,Card No.,Description,Category,Debit,Credit\n"
+GOOD_EXPORT = CAPITAL_ONE_HEADER + "2026-03-01,2026-03-02,2463,CAFE,Dining,4.50,\n"
+LONG = "X" * 10_000_000  # a 10 MB line
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    workspace = make_workspace(tmp_path / "workspace")
+    put_in_inbox(workspace, "alex", "card_good.csv", GOOD_EXPORT.encode())
+    return workspace
+
+
+def ingest_output(workspace: Path, exit_code: int = 0) -> str:
+    result = invoke("ingest", "--workspace", str(workspace))
+    assert result.exit_code == exit_code, result.output
+    assert "Traceback" not in result.output
+    return result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "empty file"),
+        (b"\r\n  \r\n\r\n", "the file holds only blank lines"),
+        (
+            (CAPITAL_ONE_HEADER + f"2026-03-01,2026-03-02,2463,{LONG},Dining,4.50,\n").encode(),
+            "line 2 is 10,000,040 characters long, more than the 131,072 a line of an export may"
+            " hold; is this a bank export?",
+        ),
+        (
+            (GOOD_EXPORT * 100 + f"2026-03-01,2026-03-02,2463,{LONG},Dining,4.50,\n").encode(),
+            "line 201 is 10,000,040 characters long, more than the 131,072 a line of an export"
+            " may hold; is this a bank export?",
+        ),
+    ],
+    ids=["empty", "blank lines", "long line in the head", "long line further down"],
+)
+def test_a_file_that_is_no_export_is_refused_saying_why(workspace, content, reason):
+    put_in_inbox(workspace, "alex", "odd.csv", content)
+    output = ingest_output(workspace)
+    assert "1 loaded, 1 rejected, 0 unchanged" in output
+    assert f"rejected csv_inbox/alex/odd.csv: {reason}\n" in output
+    assert query(workspace, "select count(*) from raw.transactions") == [(1,)]
+
+
+def test_household_files_and_schemas_saved_in_the_windows_code_page_are_read(workspace):
+    """Excel saves "CSV" in cp1252; an old editor does the same with YAML."""
+    (workspace / "household/members.csv").write_bytes(
+        "member_id,display_name,aliases\nalex,Alex,alex\nsam,Zoé Chen,zoé|sam\n".encode("cp1252")
+    )
+    (workspace / "rules").mkdir()
+    (workspace / "rules/credit_mutuel.yaml").write_bytes(
+        (
+            "id: credit_mutuel\n"
+            "description: Crédit Mutuel, relevé de compte\n"
+            "match:\n  headers: [Date, Libellé, Montant]\n"
+            "columns:\n  date: Date\n  description: Libellé\n  amount: Montant\n"
+            "values:\n  date_format: '%d/%m/%Y'\n  decimal: ','\n"
+        ).encode("cp1252")
+    )
+    export = "Date;Libellé;Montant\n02/03/2026;CAFÉ DE FLORE;-18,40\n"
+    put_in_inbox(workspace, "sam", "releve.csv", export.encode("cp1252"))
+    output = ingest_output(workspace)
+    assert "2 loaded, 0 rejected, 0 unchanged" in output
+    assert query(
+        workspace, "select display_name from raw.household_members order by member_id"
+    ) == [("Alex",), ("Zoé Chen",)]
+    assert query(
+        workspace,
+        "select schema_id, owner_member_id, description, amount_cents from raw.transactions"
+        " where schema_id = 'credit_mutuel'",
+    ) == [("credit_mutuel", "sam", "CAFÉ DE FLORE", -1840)]
+
+
+def test_split_weights_that_sum_to_zero_are_an_error_naming_the_row(workspace):
+    """All zero, nobody would bear the cost of an expense under the policy."""
+    (workspace / "household/split_policies.csv").write_text(
+        "policy,member_id,weight,effective_from\n"
+        "default,alex,1,\ndefault,sam,1,\n"
+        "groceries,alex,0,2026-01-01\ngroceries,sam,0,2026-01-01\n"
+    )
+    output = ingest_output(workspace, exit_code=1)
+    assert output == (
+        "balance: household/split_policies.csv:4: the weights of policy 'groceries' from"
+        " 2026-01-01 sum to 0; give someone a weight above 0\n"
+    )
+    (workspace / "household/split_policies.csv").write_text(
+        "policy,member_id,weight,effective_from\n"
+        "default,alex,1,\ndefault,sam,1,\n"
+        "groceries,alex,0,2026-01-01\ngroceries,sam,1,2026-01-01\n"
+    )
+    assert "1 loaded, 0 rejected" in ingest_output(workspace)
+
+
+def test_an_amount_too_large_for_the_ledger_is_a_bad_line_and_the_next_run_loads(workspace):
+    """92233720368547758.07 fits a 64-bit integer of cents but no DECIMAL(18,2) of the models."""
+    export = GOOD_EXPORT + "2026-03-02,2026-03-03,2463,TYPO,Dining,92233720368547758.07,\n"
+    put_in_inbox(workspace, "alex", "card_typo.csv", export.encode())
+    output = ingest_output(workspace)
+    assert (
+        "  csv_inbox/alex/card_typo.csv:3: amount '92233720368547758.07' is too large:"
+        " at most 999,999,999.99"
+    ) in output
+    put_in_inbox(
+        workspace, "alex", "card_typo.csv", export.replace("92233720368547758", "9").encode()
+    )
+    assert "1 loaded, 0 rejected, 1 unchanged" in ingest_output(workspace)
+    assert file_counts(workspace) == [
+        ("capital_one_card", 1, 1, 0, "{}"),
+        ("capital_one_card", 2, 2, 0, "{}"),
+    ]
