@@ -10,8 +10,9 @@ from balance.money import dollars
 from balance.workspace import SHIPPED_RULES_DIR, Workspace
 from exports.masking import mask_digit_runs
 from ingest.household import Household, HouseholdError, load_household
-from ingest.inbox import inbox_member
-from ingest.parse import FileContext, ParsedFile, parse_file
+from ingest.inbox import inbox_entry, inbox_member, shown_path, visible_controls
+from ingest.ofx import OFX_SCHEMA_ID, OfxReading, read_ofx
+from ingest.parse import FileContext, ParsedFile, account_last4, parse_file
 from ingest.reader import (
     DELIMITERS,
     HEAD_LINES,
@@ -46,6 +47,30 @@ class Diagnosis:
         return self.layout is not None and self.parsed is not None and not self.parsed.issues
 
 
+@dataclass
+class OfxDiagnosis:
+    """An OFX file as it reads: its statements and rows, or why it cannot be read."""
+
+    shown_path: str
+    reading: OfxReading
+
+    @property
+    def is_loadable(self) -> bool:
+        return self.reading.rejection is None
+
+
+@dataclass
+class RefusedDiagnosis:
+    """A file the inbox does not read, for what it is (a workbook, a PDF, a link)."""
+
+    shown_path: str
+    reason: str
+
+    @property
+    def is_loadable(self) -> bool:
+        return False
+
+
 def _verdict(schema: Schema, header: Record | None, file_name: str, delimiter: str) -> str:
     """Why one schema does or does not read the file, in a few words."""
     if not schema.matches_filename(file_name):
@@ -78,7 +103,12 @@ def _likely_header(data: bytes) -> tuple[Record | None, str]:
     return best
 
 
-def diagnose(workspace: Workspace, path: Path) -> Diagnosis:
+def diagnose(workspace: Workspace, path: Path) -> Diagnosis | OfxDiagnosis | RefusedDiagnosis:
+    entry = inbox_entry(path)
+    if entry.refusal:
+        return RefusedDiagnosis(shown_path(workspace, path), entry.refusal)
+    if entry.kind == "ofx":
+        return _diagnose_ofx(workspace, path)
     data = path.read_bytes()
     _text, encoding = decode(data)
     diagnosis = Diagnosis(workspace.relative(path), encoding)
@@ -123,6 +153,15 @@ def diagnose(workspace: Workspace, path: Path) -> Diagnosis:
     return diagnosis
 
 
+def _diagnose_ofx(workspace: Workspace, path: Path) -> OfxDiagnosis:
+    data = path.read_bytes()
+    shown = workspace.relative(path)
+    context = FileContext(
+        shown, hashlib.sha256(data).hexdigest(), _inbox_member_or_none(workspace, path), utc_now()
+    )
+    return OfxDiagnosis(shown, read_ofx(data, _household_or_empty(workspace), context))
+
+
 def _household_or_empty(workspace: Workspace) -> Household:
     try:
         return load_household(workspace.household, workspace.relative(workspace.household))
@@ -137,7 +176,13 @@ def _inbox_member_or_none(workspace: Workspace, path: Path) -> str | None:
         return None  # a file outside the inbox has no member folder
 
 
-def format_diagnosis(diagnosis: Diagnosis) -> str:
+def format_diagnosis(diagnosis: Diagnosis | OfxDiagnosis | RefusedDiagnosis) -> str:
+    if isinstance(diagnosis, RefusedDiagnosis):
+        return _shown(
+            [f"file       {diagnosis.shown_path}", f"verdict    not loadable: {diagnosis.reason}"]
+        )
+    if isinstance(diagnosis, OfxDiagnosis):
+        return _format_ofx(diagnosis)
     layout = diagnosis.layout
     header = diagnosis.likely_header
     lines = [
@@ -159,15 +204,19 @@ def format_diagnosis(diagnosis: Diagnosis) -> str:
         lines.append(f"  {mark} {schema.id.ljust(width)}  {verdict}")
     if diagnosis.error:
         lines.append(f"verdict    not loadable: {diagnosis.error}")
-        return mask_digit_runs("\n".join(lines))
+        return _shown(lines)
     parsed = diagnosis.parsed
     skipped = ", ".join(f"{count} {reason}" for reason, count in sorted(parsed.skipped.items()))
     lines.append(
         f"verdict    schema {winner}: {len(parsed.rows)} row(s) would load"
         + (f", {parsed.rows_skipped} skipped ({skipped})" if parsed.rows_skipped else "")
     )
-    for line_number, reason in parsed.issues:
-        lines.append(f"  {diagnosis.shown_path}:{line_number}: {reason}")
+    lines += _issues_and_first_rows(diagnosis.shown_path, parsed)
+    return _shown(lines)
+
+
+def _issues_and_first_rows(shown_path: str, parsed: ParsedFile) -> list[str]:
+    lines = [f"  {shown_path}:{line_number}: {reason}" for line_number, reason in parsed.issues]
     if parsed.rows:
         lines.append(f"first rows as they would load (of {len(parsed.rows)}):")
         lines.append("  line  date        amount      owner   account  description")
@@ -178,4 +227,57 @@ def format_diagnosis(diagnosis: Diagnosis) -> str:
                 f"{dollars(row['amount_cents']):>10}  {row['owner_member_id']:<6}  {account:<7}  "
                 f"{row['description']}"
             )
-    return mask_digit_runs("\n".join(lines))
+    return lines
+
+
+def _shown(lines: list[str]) -> str:
+    """Lines quoting a file's text, safe for a terminal: control characters as escapes."""
+    return mask_digit_runs("\n".join(visible_controls(line) for line in lines))
+
+
+def _format_ofx(diagnosis: OfxDiagnosis) -> str:
+    """What was read: the format, each statement (account, rows, dates, ledger balance), the
+    verdict and the first rows; or why the file cannot be read."""
+    reading = diagnosis.reading
+    lines = [
+        f"file       {diagnosis.shown_path}",
+        f"format     OFX {reading.version}, read by {reading.reader}",
+        f"encoding   {reading.encoding}",
+    ]
+    if reading.laid_out:
+        lines.append(
+            "lines      several transactions share a line: lines are counted as the file "
+            "reads laid out one element per line"
+        )
+    if reading.refusal:
+        lines.append(f"verdict    not loadable: {reading.refusal}")
+        return _shown(lines)
+    lines.append(f"statements {len(reading.statements)}")
+    for statement in reading.statements:
+        last4 = account_last4(statement.account_text)
+        account = f"…{last4}" if last4 else statement.account_text or "(no ACCTID)"
+        dates = f"{statement.first_date} to {statement.last_date}" if statement.first_date else "-"
+        ledger = (
+            f", ledger balance {dollars(statement.ledger_balance_cents)} on "
+            f"{statement.ledger_date or '-'}"
+            if statement.ledger_balance_cents is not None
+            else ""
+        )
+        lines.append(
+            f"  line {statement.line_number}: {statement.kind} account {account}"
+            f" ({statement.institution or 'institution not named'}): "
+            f"{statement.rows} row(s), {dates}{ledger}"
+        )
+    if not reading.balances_stated:
+        lines.append(
+            "balances   not checked: the file holds several accounts, and the statement check "
+            "follows one account through a file"
+        )
+    parsed = reading.parsed
+    rejection = reading.rejection
+    if rejection:
+        lines.append(f"verdict    not loadable: {rejection.reason}")
+    else:
+        lines.append(f"verdict    schema {OFX_SCHEMA_ID}: {len(parsed.rows)} row(s) would load")
+    lines += _issues_and_first_rows(diagnosis.shown_path, parsed)
+    return _shown(lines)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from ingest.household import (
     load_review_journal,
     replace_table,
 )
+from ingest.ofx import OFX_SCHEMA_ID, OFX_SUFFIXES, OfxRejection, read_ofx_file
 from ingest.parse import FileContext, ParsedTable, parse_file
 from ingest.reader import IdentifyError, Located, locate
 from ingest.schemas import SchemaSet, load_schemas
@@ -35,13 +38,30 @@ from ingest.warehouse import (
 )
 
 EXPORT_SUFFIXES = {".csv", ".tsv", ".txt"}
+# Files the inbox cannot read are reported, each with what to do instead.
+SPREADSHEET = "an Excel workbook: save it as CSV"
+REFUSED_SUFFIXES = {
+    ".xlsx": SPREADSHEET,
+    ".xlsm": SPREADSHEET,
+    ".xlsb": SPREADSHEET,
+    ".xls": SPREADSHEET,
+    ".ods": "a spreadsheet: save it as CSV",
+    ".numbers": "a spreadsheet: save it as CSV",
+    ".pdf": "not a CSV or OFX export (a PDF statement: download the CSV or OFX export instead)",
+}
+NOT_AN_EXPORT = "not a CSV or OFX export"
+LINKED_FILE = "a symbolic link: links are not followed; copy the file itself into the inbox"
+LINKED_FOLDER = "a symbolic link to a folder: links are not followed; copy its files into the inbox"
+# C0 and C1 control characters, DEL too, except tab: a file's text echoed to a terminal or a
+# log must not move the cursor, recolour it or rewrite what it shows.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 MAX_ISSUES_SHOWN = 20
 # New files are read and written in batches of about this many characters: a batch's files
 # share the vectorised path's queries and one commit, and its text is held in memory.
 CHARS_PER_BATCH = 32_000_000
 # Part of every file's derivation fingerprint: raise it when a change to ingest's code changes
 # the rows it derives from a file, so the next ingest reads every loaded file again.
-DERIVATION_VERSION = "2"
+DERIVATION_VERSION = "3"
 # The household files ingest reads: they decide a row's owner, and nothing else about it.
 OWNER_FILES = ("members.csv", "accounts.csv")
 
@@ -77,19 +97,72 @@ class IngestReport:
         return [f for f in self.files if f.status == "re-read"]
 
 
-def inbox_files(workspace: Workspace) -> list[Path]:
-    """Exports in the inbox, then archived ones (a rebuild from scratch reads both, §9.21)."""
-    found: list[Path] = []
+def visible_controls(text: str) -> str:
+    """The text with each control character but tab written as an escape (ESC as `\\x1b`)."""
+    return CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    """A file, or a link, found in the inbox or the archive, and how ingest takes it."""
+
+    path: Path
+    kind: str  # csv | ofx | refused | link
+    refusal: str | None = None  # why it is not read (refused and link entries)
+
+
+def _is_silent(name: str) -> bool:
+    """Hidden files and Excel's lock files (`~$book.xlsx`) are no one's export."""
+    return name.startswith((".", "~$"))
+
+
+def inbox_entry(path: Path) -> InboxEntry:
+    """How ingest takes one file: by its kind, told by its extension; links are not opened."""
+    if path.is_symlink():
+        return InboxEntry(path, "link", LINKED_FILE)
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        return InboxEntry(path, "refused", "not a regular file")  # a pipe would never end
+    if suffix in EXPORT_SUFFIXES:
+        return InboxEntry(path, "csv")
+    if suffix in OFX_SUFFIXES:
+        return InboxEntry(path, "ofx")
+    return InboxEntry(path, "refused", REFUSED_SUFFIXES.get(suffix, NOT_AN_EXPORT))
+
+
+def inbox_entries(workspace: Workspace) -> list[InboxEntry]:
+    """Everything in the inbox, then in the archive (a rebuild from scratch reads both, §9.21),
+    in path order: exports to read, and files and links to report.
+
+    Links are never followed, to files or to folders: what the inbox reads is what the user put
+    in it, and a link could show any file of the machine in the run's report.
+    """
+    found: list[InboxEntry] = []
     for folder in (workspace.inbox, workspace.archive):
-        if folder.is_dir():
-            found += sorted(
-                path
-                for path in folder.rglob("*")
-                if path.is_file()
-                and path.suffix.lower() in EXPORT_SUFFIXES
-                and not path.name.startswith(".")
-            )
+        if not folder.is_dir():
+            continue
+        entries: list[InboxEntry] = []
+        for directory, folder_names, file_names in os.walk(folder):
+            here = Path(directory)
+            for name in list(folder_names):
+                if _is_silent(name) or (here / name).is_symlink():
+                    folder_names.remove(name)
+                    if not _is_silent(name):
+                        entries.append(InboxEntry(here / name, "link", LINKED_FOLDER))
+            entries += [inbox_entry(here / name) for name in file_names if not _is_silent(name)]
+        found += sorted(entries, key=lambda entry: entry.path)
     return found
+
+
+def shown_path(workspace: Workspace, path: Path) -> str:
+    """An inbox entry's workspace-relative path, a link's own and not its target's."""
+    return f"{workspace.relative(path.parent)}/{path.name}"
+
+
+def inbox_files(workspace: Workspace) -> list[Path]:
+    """The files of the inbox and the archive that ingest opens: the exports it reads and the
+    other files it reports (links are reported without being opened)."""
+    return [entry.path for entry in inbox_entries(workspace) if entry.kind != "link"]
 
 
 def inbox_member(workspace: Workspace, path: Path) -> str | None:
@@ -123,18 +196,26 @@ def _derived_by_this_version(fingerprint: str | None) -> bool:
 
 @dataclass(frozen=True)
 class _FileToRead:
-    """A file located and waiting for its rows to be read: a new one, or a loaded one whose
-    configuration changed (`previous` says what the warehouse holds of it)."""
+    """A file waiting to be written: a new one, or a loaded one whose configuration changed
+    (`previous` says what the warehouse holds of it). A CSV export is located, its rows read
+    when its batch settles; an OFX file is read already."""
 
     position: int  # its place in the report
-    located: Located
     context: FileContext
+    schema_id: str
+    encoding: str
+    delimiter: str | None
+    located: Located | None = None
+    parsed: ParsedTable | None = None
     previous: LoadedFile | None = None
 
 
 def _reject(connection, context: FileContext, reason: str, schema_id: str | None, issues):
-    """Record a failed attempt now and report it; the file stays where it is (§5)."""
+    """Record a failed attempt now and report it; the file stays where it is (§5). Reasons
+    quote the file's own text, so its control characters are shown as escapes."""
     shown, sha256 = context.file_path, context.file_sha256
+    reason = visible_controls(reason)
+    issues = [(line, visible_controls(text)) for line, text in issues]
     record_attempt(
         connection, context.loaded_at, shown, sha256, "rejected", schema_id, reason, issues
     )
@@ -146,7 +227,7 @@ def _careful_rows(
     connection, to_read: _FileToRead, household: Household
 ) -> ParsedTable | FileOutcome:
     """The careful path: the file's rows, or its rejection naming every bad line."""
-    schema_id = to_read.located.schema.id
+    schema_id = to_read.schema_id
     try:
         layout = to_read.located.layout()
     except IdentifyError as error:
@@ -163,14 +244,14 @@ def _loaded(
     to_read: _FileToRead, parsed: ParsedTable, fingerprint: str
 ) -> tuple[FileOutcome, dict]:
     """The report line and the raw.files row of a file about to be loaded."""
-    located, context = to_read.located, to_read.context
+    context = to_read.context
     file_row = {
         "file_sha256": context.file_sha256,
         "file_path": context.file_path,
-        "schema_id": located.schema.id,
+        "schema_id": to_read.schema_id,
         "inbox_member_id": context.inbox_member_id,
-        "encoding": located.encoding,
-        "delimiter": located.delimiter,
+        "encoding": to_read.encoding,
+        "delimiter": to_read.delimiter,
         "rows_read": parsed.rows_read,
         "rows_loaded": parsed.rows_loaded,
         "rows_skipped": parsed.rows_skipped,
@@ -182,7 +263,7 @@ def _loaded(
     outcome = FileOutcome(
         context.file_path,
         "loaded",
-        located.schema.id,
+        to_read.schema_id,
         ", ".join(parsed.owners),
         parsed.rows_read,
         parsed.rows_loaded,
@@ -226,7 +307,11 @@ class _Loader:
         self.batch_chars = 0
         self.unreadable: list[str] = []  # loaded files that no longer read, by content hash
 
-    def add(self, workspace: Workspace, path: Path, schemas: SchemaSet) -> None:
+    def add(self, workspace: Workspace, entry: InboxEntry, schemas: SchemaSet) -> None:
+        if entry.kind == "link":
+            self.outcomes.append(self._link_refused(workspace, entry))
+            return
+        path = entry.path
         shown = workspace.relative(path)
         data = path.read_bytes()
         sha256 = hashlib.sha256(data).hexdigest()
@@ -237,19 +322,65 @@ class _Loader:
             self.outcomes.append(FileOutcome(shown, "unchanged"))
             return
         context = FileContext(shown, sha256, inbox_member(workspace, path), utc_now())
+        if entry.refusal:
+            # Refused for what the file is, not for its content, which may be loaded from
+            # another copy: nothing loaded is touched.
+            self.outcomes.append(_reject(self.connection, context, entry.refusal, None, []))
+            return
+        if entry.kind == "ofx":
+            parsed, encoding = read_ofx_file(data, self.household, context)
+            if isinstance(parsed, OfxRejection):
+                self._rejected(context, parsed.reason, OFX_SCHEMA_ID, parsed.issues, previous)
+                return
+            to_read = _FileToRead(
+                len(self.outcomes), context, OFX_SCHEMA_ID, encoding, None, None, parsed, previous
+            )
+            self._queue(to_read, len(data))
+            return
         try:
             located = locate(path, data, schemas)
         except (IdentifyError, UnicodeDecodeError) as error:
-            outcome = _reject(self.connection, context, str(error), None, [])
-            self.outcomes.append(outcome)
-            if previous is not None:
-                self._no_longer_reads(sha256, outcome)
+            self._rejected(context, str(error), None, [], previous)
             return
-        self.batch.append(_FileToRead(len(self.outcomes), located, context, previous))
+        to_read = _FileToRead(
+            len(self.outcomes),
+            context,
+            located.schema.id,
+            located.encoding,
+            located.delimiter,
+            located,
+            None,
+            previous,
+        )
+        self._queue(to_read, len(located.text))
+
+    def _queue(self, to_read: _FileToRead, chars: int) -> None:
+        self.batch.append(to_read)
         self.outcomes.append(None)
-        self.batch_chars += len(located.text)
+        self.batch_chars += chars
         if self.batch_chars >= CHARS_PER_BATCH:
             self.settle()
+
+    def _rejected(
+        self,
+        context: FileContext,
+        reason: str,
+        schema_id: str | None,
+        issues: list[tuple[int, str]],
+        previous: LoadedFile | None,
+    ) -> None:
+        outcome = _reject(self.connection, context, reason, schema_id, issues)
+        self.outcomes.append(outcome)
+        if previous is not None:
+            self._no_longer_reads(context.file_sha256, outcome)
+
+    def _link_refused(self, workspace: Workspace, entry: InboxEntry) -> FileOutcome:
+        """A link is reported, never opened: its attempt is keyed by where it points."""
+        shown = shown_path(workspace, entry.path)
+        target = os.readlink(entry.path)
+        sha256 = hashlib.sha256(f"symbolic link to {target}".encode()).hexdigest()
+        context = FileContext(shown, sha256, inbox_member(workspace, entry.path), utc_now())
+        return _reject(self.connection, context, entry.refusal, None, [])
 
     def _no_longer_reads(self, sha256: str, outcome: FileOutcome) -> None:
         """A loaded file rejected when read again: its rows go, until it reads once more."""
@@ -264,11 +395,12 @@ class _Loader:
             candidates = {
                 to_read.position: CleanCandidate(to_read.located, to_read.context)
                 for to_read in self.batch
+                if to_read.located is not None
             }
             fast = parse_clean_files(candidates, self.household, self.scratch)
         readable: list[tuple[_FileToRead, ParsedTable]] = []
         for to_read in self.batch:
-            parsed = fast.get(to_read.position)
+            parsed = fast.get(to_read.position, to_read.parsed)
             if parsed is None:
                 parsed = _careful_rows(self.connection, to_read, self.household)
             if isinstance(parsed, FileOutcome):
@@ -281,7 +413,7 @@ class _Loader:
         loadable: list[tuple[dict, pa.Table]] = []
         confirmed: dict[str, str] = {}
         for to_read, parsed in readable:
-            context, schema_id = to_read.context, to_read.located.schema.id
+            context, schema_id = to_read.context, to_read.schema_id
             sha256 = context.file_sha256
             self.loaded[sha256] = LoadedFile(schema_id, self.fingerprint)
             if to_read.previous is not None and sha256 not in replaced:
@@ -342,11 +474,11 @@ def ingest_workspace(workspace: Workspace, progress=None, vectorised: bool = Tru
         connection.execute("commit")
         fingerprint = derivation_fingerprint(schemas, workspace.household)
         loader = _Loader(connection, scratch, household, loaded_files(connection), fingerprint)
-        files = inbox_files(workspace)
-        for number, path in enumerate(files, start=1):
+        entries = inbox_entries(workspace)
+        for number, entry in enumerate(entries, start=1):
             if progress:
-                progress(number, len(files), workspace.relative(path))
-            loader.add(workspace, path, schemas)
+                progress(number, len(entries), shown_path(workspace, entry.path))
+            loader.add(workspace, entry, schemas)
         loader.settle()
     return IngestReport(loader.outcomes, journal_problems)
 
@@ -370,7 +502,7 @@ def format_report(report: IngestReport) -> str:
     header = ("file", "schema", "owner", "read", "loaded", "skipped", "status")
     rows = [
         (
-            f.path,
+            visible_controls(f.path),
             f.schema_id or "-",
             f.owners or "-",
             str(f.rows_read),
@@ -396,9 +528,11 @@ def format_report(report: IngestReport) -> str:
         f"{len(report.loaded)} loaded, {reread}{len(report.rejected)} rejected, "
         f"{unchanged} unchanged"
     )
-    lines += [f"re-read {outcome.path}: {outcome.reason}" for outcome in report.reread]
+    lines += [
+        f"re-read {visible_controls(outcome.path)}: {outcome.reason}" for outcome in report.reread
+    ]
     for outcome in report.rejected:
-        lines.append(f"rejected {outcome.path}: {outcome.reason}")
+        lines.append(f"rejected {visible_controls(outcome.path)}: {outcome.reason}")
         lines += [f"  {issue}" for issue in outcome.issues[:MAX_ISSUES_SHOWN]]
         if len(outcome.issues) > MAX_ISSUES_SHOWN:
             lines.append(f"  … and {len(outcome.issues) - MAX_ISSUES_SHOWN} more")
@@ -414,5 +548,5 @@ def print_progress(number: int, total: int, shown_path: str) -> None:
     filled = width * number // total
     bar = "█" * filled + "░" * (width - filled)
     end = "\n" if number == total else ""
-    sys.stderr.write(f"\r\033[K{bar} {number}/{total} {shown_path}{end}")
+    sys.stderr.write(f"\r\033[K{bar} {number}/{total} {visible_controls(shown_path)}{end}")
     sys.stderr.flush()

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ingest import inbox, parse, vectorised
+
 from support import file_counts, invoke, make_workspace, put_in_inbox, query
 
 CAPITAL_ONE_HEADER = "Transaction Date,Posted Date,Card No.,Description,Category,Debit,Credit\n"
@@ -120,3 +122,28 @@ def test_an_amount_too_large_for_the_ledger_is_a_bad_line_and_the_next_run_loads
         ("capital_one_card", 1, 1, 0, "{}"),
         ("capital_one_card", 2, 2, 0, "{}"),
     ]
+
+
+def test_a_date_loaded_by_the_previous_version_is_removed_and_the_run_completes(
+    workspace, monkeypatch
+):
+    """The previous version loaded year 9999, and every later build then failed. Its rows were
+    derived by an earlier version, so the file is read again, refused, and its rows go."""
+    typo = CAPITAL_ONE_HEADER + "9999-12-31,9999-12-31,2463,TYPO,Dining,4.50,\n"
+    put_in_inbox(workspace, "alex", "card_typo.csv", typo.encode())
+    with monkeypatch.context() as previous_version:
+        previous_version.setattr(inbox, "DERIVATION_VERSION", "2")
+        previous_version.setattr(parse, "date_out_of_range", lambda date, run_date: None)
+        previous_version.setattr(vectorised, "date_out_of_range", lambda date, run_date: None)
+        assert "2 loaded, 0 rejected" in ingest_output(workspace)
+    assert query(workspace, "select count(*) from raw.transactions") == [(2,)]
+
+    result = invoke("run", "--workspace", str(workspace))
+
+    assert result.exit_code == 0, result.output
+    assert (
+        "rejected csv_inbox/alex/card_typo.csv: 1 bad line (schema capital_one_card); the rows"
+        " it loaded before are removed"
+    ) in result.output
+    assert query(workspace, "select count(*) from raw.transactions") == [(1,)]
+    assert (workspace / "output/balance_data.xlsx").is_file()
