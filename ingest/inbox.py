@@ -160,9 +160,13 @@ def shown_path(workspace: Workspace, path: Path) -> str:
 
 
 def inbox_files(workspace: Workspace) -> list[Path]:
-    """The files of the inbox and the archive that ingest opens: the exports it reads and the
-    other files it reports (links are reported without being opened)."""
-    return [entry.path for entry in inbox_entries(workspace) if entry.kind != "link"]
+    """The regular files of the inbox and the archive, which ingest opens: the exports it reads
+    and the other files it reports (links, and pipes that would never end, are not opened)."""
+    return [
+        entry.path
+        for entry in inbox_entries(workspace)
+        if entry.kind != "link" and entry.path.is_file()
+    ]
 
 
 def inbox_member(workspace: Workspace, path: Path) -> str | None:
@@ -308,8 +312,8 @@ class _Loader:
         self.unreadable: list[str] = []  # loaded files that no longer read, by content hash
 
     def add(self, workspace: Workspace, entry: InboxEntry, schemas: SchemaSet) -> None:
-        if entry.kind == "link":
-            self.outcomes.append(self._link_refused(workspace, entry))
+        if entry.kind == "link" or not entry.path.is_file():
+            self.outcomes.append(self._refused_unopened(workspace, entry))
             return
         path = entry.path
         shown = workspace.relative(path)
@@ -374,11 +378,16 @@ class _Loader:
         if previous is not None:
             self._no_longer_reads(context.file_sha256, outcome)
 
-    def _link_refused(self, workspace: Workspace, entry: InboxEntry) -> FileOutcome:
-        """A link is reported, never opened: its attempt is keyed by where it points."""
+    def _refused_unopened(self, workspace: Workspace, entry: InboxEntry) -> FileOutcome:
+        """A link, or a pipe, is reported, never opened: its attempt is keyed by where it
+        points, or by its path."""
         shown = shown_path(workspace, entry.path)
-        target = os.readlink(entry.path)
-        sha256 = hashlib.sha256(f"symbolic link to {target}".encode()).hexdigest()
+        what = (
+            f"symbolic link to {os.readlink(entry.path)}"
+            if entry.kind == "link"
+            else f"special file {shown}"
+        )
+        sha256 = hashlib.sha256(what.encode()).hexdigest()
         context = FileContext(shown, sha256, inbox_member(workspace, entry.path), utc_now())
         return _reject(self.connection, context, entry.refusal, None, [])
 

@@ -92,6 +92,23 @@ def test_links_are_reported_and_never_read(workspace, tmp_path):
     ]
 
 
+def test_a_pipe_in_the_inbox_is_reported_and_never_opened(workspace):
+    """Reading a named pipe would wait for a writer forever."""
+    (workspace / "csv_inbox/alex").mkdir(parents=True)
+    os.mkfifo(workspace / "csv_inbox/alex/feed.csv")
+
+    output = ingest_output(workspace)
+
+    assert output.splitlines()[-2:] == [
+        "0 loaded, 1 rejected, 0 unchanged",
+        "rejected csv_inbox/alex/feed.csv: not a regular file",
+    ]
+    # The run's inputs fingerprint reads every inbox file: not this one.
+    result = invoke("run", "--workspace", str(workspace))
+    assert result.exit_code == 0, result.output
+    assert "rejected csv_inbox/alex/feed.csv: not a regular file" in result.output
+
+
 def test_a_header_with_an_escape_sequence_is_shown_escaped(workspace):
     put_in_inbox(workspace, "alex", "odd.csv", b"Date\x1b[2J,Amount\x07\n2026-03-01,1.00\n")
 
