@@ -11,7 +11,6 @@ import bisect
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
-from collections import Counter
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from xml.sax.saxutils import unescape
@@ -25,11 +24,10 @@ from ingest.parse import (
     FileContext,
     ParsedFile,
     ParsedTable,
+    RowIdentities,
     account_identity,
     account_last4,
-    legacy_transaction_id,
     owner_of,
-    transaction_id,
 )
 from ingest.reader import LINE_END, decode
 from ingest.schemas import JOINED_CELL_SEPARATOR
@@ -456,8 +454,7 @@ def _read_rows(
 ) -> None:
     parsed = reading.parsed
     run_date = context.loaded_at.date()
-    occurrences: Counter = Counter()
-    legacy_occurrences: Counter = Counter()
+    row_ids = RowIdentities(OFX_SCHEMA_ID, context.inbox_member_id)
     identities = {account_identity(_text(s.values.get("ACCTID", "")), "") for s in statements}
     # The statement check compares each stated balance with the previous one plus the amounts
     # since, across the whole file: that holds for statements of one account only.
@@ -500,26 +497,12 @@ def _read_rows(
                 continue
             description = _description(values)
             reference = _text(values.get("FITID", ""))
-            identity = account_identity(account_text, context.inbox_member_id)
-            facts = (date, cents, description.strip(), reference)
-            occurrence = occurrences[(identity, *facts)]
-            occurrences[(identity, *facts)] += 1
-            legacy_occurrence = legacy_occurrences[(account_text, *facts)]
-            legacy_occurrences[(account_text, *facts)] += 1
+            txn_id, legacy_txn_id, occurrence = row_ids.next(
+                account_text, date, cents, description, reference
+            )
             row = {
-                "txn_id": transaction_id(
-                    OFX_SCHEMA_ID, identity, date, cents, description, reference, occurrence
-                ),
-                "legacy_txn_id": legacy_transaction_id(
-                    OFX_SCHEMA_ID,
-                    context.inbox_member_id,
-                    account_text,
-                    date,
-                    cents,
-                    description,
-                    reference,
-                    legacy_occurrence,
-                ),
+                "txn_id": txn_id,
+                "legacy_txn_id": legacy_txn_id,
                 "file_sha256": context.file_sha256,
                 "file_path": context.file_path,
                 "line_number": line_number,

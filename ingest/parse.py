@@ -160,6 +160,43 @@ def legacy_transaction_id(
     )
 
 
+class RowIdentities:
+    """The ids of one file's rows, read in file order: identical facts are told apart by their
+    order (§9.3), counted once under each formula, since two account texts may be one account
+    identity. Both the CSV and the OFX readers number rows with it."""
+
+    def __init__(self, schema_id: str, inbox_member: str | None):
+        self.schema_id = schema_id
+        self.inbox_member = inbox_member
+        self.occurrences: Counter = Counter()
+        self.legacy_occurrences: Counter = Counter()
+
+    def next(
+        self, account_text: str, date: dt.date, cents: int, description: str, reference: str
+    ) -> tuple[str, str, int]:
+        """(txn_id, legacy_txn_id, occurrence index) of the next row with these facts."""
+        identity = account_identity(account_text, self.inbox_member)
+        facts = (date, cents, description.strip(), reference)
+        occurrence = self.occurrences[(identity, *facts)]
+        self.occurrences[(identity, *facts)] += 1
+        legacy_occurrence = self.legacy_occurrences[(account_text, *facts)]
+        self.legacy_occurrences[(account_text, *facts)] += 1
+        txn_id = transaction_id(
+            self.schema_id, identity, date, cents, description, reference, occurrence
+        )
+        legacy_txn_id = legacy_transaction_id(
+            self.schema_id,
+            self.inbox_member,
+            account_text,
+            date,
+            cents,
+            description,
+            reference,
+            legacy_occurrence,
+        )
+        return txn_id, legacy_txn_id, occurrence
+
+
 def rekeyed_rows(rows: list[tuple]) -> pa.Table:
     """Today's txn_id and occurrence index of rows keyed by an earlier version, whose txn_id
     becomes their legacy_txn_id. Rows are (rowid, txn_id, file_sha256, schema_id, inbox member,
@@ -492,8 +529,7 @@ def parse_file(layout: Layout, household: Household, context: FileContext) -> Pa
         return parsed
     _drop_impossible_dates(shaped, dates, posted, run_date, parsed)
 
-    occurrences: Counter = Counter()
-    legacy_occurrences: Counter = Counter()
+    identities = RowIdentities(schema.id, context.inbox_member_id)
     static_account = schema.static.get("account", "")
     for record, date, posted_date in zip(shaped, dates, posted, strict=True):
         try:
@@ -514,29 +550,13 @@ def parse_file(layout: Layout, household: Household, context: FileContext) -> Pa
             continue
         description = columns.get(record, "description") or schema.static.get("description", "")
         reference = columns.get(record, "reference")
-        # Identical facts in one file are told apart by their order (§3 Identity), counted
-        # once under each formula: two account texts may be one account identity.
-        identity = account_identity(account_text, context.inbox_member_id)
-        facts = (date, amount_cents, description.strip(), reference)
-        occurrence = occurrences[(identity, *facts)]
-        occurrences[(identity, *facts)] += 1
-        legacy_occurrence = legacy_occurrences[(account_text, *facts)]
-        legacy_occurrences[(account_text, *facts)] += 1
+        txn_id, legacy_txn_id, occurrence = identities.next(
+            account_text, date, amount_cents, description, reference
+        )
         parsed.rows.append(
             {
-                "txn_id": transaction_id(
-                    schema.id, identity, date, amount_cents, description, reference, occurrence
-                ),
-                "legacy_txn_id": legacy_transaction_id(
-                    schema.id,
-                    context.inbox_member_id,
-                    account_text,
-                    date,
-                    amount_cents,
-                    description,
-                    reference,
-                    legacy_occurrence,
-                ),
+                "txn_id": txn_id,
+                "legacy_txn_id": legacy_txn_id,
                 "file_sha256": context.file_sha256,
                 "file_path": context.file_path,
                 "line_number": record.line_number,
