@@ -11,7 +11,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -37,6 +37,8 @@ class Column:
     sql_type: str
     required: bool = False
     kind: str = "text"  # text | regex | member | decimal | date | cents | sharing | pct | timestamp
+    # Regexes ingest also runs in Python (owners, aliases) must compile in both dialects.
+    read_by_python: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ HOUSEHOLD_TABLES = (
         (
             Column("member_id", "varchar", required=True),
             Column("display_name", "varchar", required=True),
-            Column("aliases", "varchar", kind="regex"),
+            Column("aliases", "varchar", kind="regex", read_by_python=True),
         ),
         required_file=True,
     ),
@@ -62,12 +64,12 @@ HOUSEHOLD_TABLES = (
         "accounts.csv",
         "household_accounts",
         (
-            Column("account_pattern", "varchar", kind="regex"),
+            Column("account_pattern", "varchar", kind="regex", read_by_python=True),
             Column("member_id", "varchar", kind="member"),
             Column("account_label", "varchar"),
             # For files that name no account (Chase card, Wells Fargo downloads): a regex
             # searched in the file's name ties its rows to the account of this row.
-            Column("file_pattern", "varchar", kind="regex"),
+            Column("file_pattern", "varchar", kind="regex", read_by_python=True),
         ),
     ),
     TableSpec(
@@ -144,6 +146,10 @@ class Member:
 class LoadedTable:
     spec: TableSpec
     rows: list[tuple]  # typed values in column order, then the 1-based data row number
+    lines: list[int] = field(default_factory=list)  # the physical line of each row, for errors
+    # The first cell of each row left out for a problem: a member whose aliases are wrong is
+    # still a member when later files name them, so one mistake is reported once.
+    refused_keys: set[str] = field(default_factory=set)
 
 
 def _regex_checker() -> Callable[[str], str | None]:
@@ -175,6 +181,14 @@ def _convert(column: Column, text: str, member_ids: set[str], check_regex) -> ob
         problem = check_regex(text)
         if problem:
             raise ValueError(f"{column.name}: {problem}")
+        if column.read_by_python:
+            try:
+                re.compile(text, re.IGNORECASE)
+            except re.error as error:
+                raise ValueError(
+                    f"{column.name}: '{text}' is read while exports load, where {error} "
+                    "(keep to plain syntax: no \\p{…} or [[:…:]] classes)"
+                ) from None
         return text
     if column.kind == "member":
         if text.casefold() not in member_ids:
@@ -223,6 +237,8 @@ def read_table(
 ) -> tuple[LoadedTable, list[str]]:
     """Rows of one configuration CSV and the `file:row: reason` problems found in it."""
     rows: list[tuple] = []
+    lines: list[int] = []
+    refused_keys: set[str] = set()
     problems: list[str] = []
     if not path.exists():
         if spec.required_file:
@@ -249,34 +265,74 @@ def read_table(
                     values.append(_convert(column, text, member_ids, check_regex))
             except ValueError as error:
                 problems.append(f"{shown_path}:{line}: {error}")
+                key_position = positions.get(spec.columns[0].name)
+                if key_position is not None and key_position < len(cells):
+                    refused_keys.add(cells[key_position].strip().casefold())
                 continue
             rows.append((*values, len(rows) + 1))
-    return LoadedTable(spec, rows), problems
+            lines.append(line)
+    return LoadedTable(spec, rows, lines, refused_keys), problems
+
+
+# Rows that must be unique in each file (the models key them so), as the models compare them.
+UNIQUE_KEYS = {
+    "household_members": (("member_id",), lambda row: (row[0].casefold(),)),
+    "household_split_policies": (
+        ("policy", "member_id", "effective_from"),
+        lambda row: (row[0].casefold(), row[1], row[3]),
+    ),
+    "household_sharing_rules": (("rule_id",), lambda row: (row[0],)),
+    "household_opening_balances": (("as_of", "member_id"), lambda row: (row[0], row[1])),
+}
+
+
+def _duplicate_rows(table: LoadedTable, shown_path: str) -> list[str]:
+    if table.spec.table not in UNIQUE_KEYS:
+        return []
+    names, key_of = UNIQUE_KEYS[table.spec.table]
+    first_line: dict[tuple, int] = {}
+    problems = []
+    for row, line in zip(table.rows, table.lines, strict=True):
+        key = key_of(row)
+        if key in first_line:
+            shown_key = ", ".join(
+                f"{name} {value or '(empty)'}" for name, value in zip(names, key, strict=True)
+            )
+            problems.append(f"{shown_path}:{line}: the same {shown_key} as line {first_line[key]}")
+        else:
+            first_line[key] = line
+    return problems
 
 
 def _validate_household(tables: dict[str, LoadedTable], shown: dict[str, str]) -> list[str]:
     problems: list[str] = []
-    for account_pattern, _member, _label, file_pattern, row_number in tables[
-        "household_accounts"
-    ].rows:
+    for name, table in tables.items():
+        problems += _duplicate_rows(table, shown[name])
+    accounts = tables["household_accounts"]
+    for (account_pattern, _member, _label, file_pattern, _order), line in zip(
+        accounts.rows, accounts.lines, strict=True
+    ):
         if account_pattern is None and file_pattern is None:
             problems.append(
-                f"{shown['household_accounts']}:{row_number + 1}: "
-                "account_pattern or file_pattern is required"
+                f"{shown['household_accounts']}:{line}: account_pattern or file_pattern is required"
             )
-    policies = tables["household_split_policies"].rows
-    if tables["household_members"].rows and not any(row[0] == "default" for row in policies):
+    policies = tables["household_split_policies"]
+    if tables["household_members"].rows and not any(
+        row[0].casefold() == "default" for row in policies.rows
+    ):
         problems.append(f"{shown['household_split_policies']}: policy 'default' is required")
     # The rows of one policy from one date are its weights then: all zero, nobody bears the
     # cost, and every expense under it would silently wait for a decision.
     weights: dict[tuple, list] = {}
-    for policy, _member, weight, effective_from, row_number in policies:
-        weights.setdefault((policy, effective_from), []).append((weight, row_number))
+    for (policy, _member, weight, effective_from, _order), line in zip(
+        policies.rows, policies.lines, strict=True
+    ):
+        weights.setdefault((policy.casefold(), effective_from), []).append((weight, line))
     for (policy, effective_from), rows in weights.items():
         if sum(weight for weight, _ in rows) == 0:
             since = f"from {effective_from}" if effective_from else "(no effective_from)"
             problems.append(
-                f"{shown['household_split_policies']}:{rows[0][1] + 1}: the weights of policy"
+                f"{shown['household_split_policies']}:{rows[0][1]}: the weights of policy"
                 f" {policy!r} {since} sum to 0; give someone a weight above 0"
             )
     opening = tables["household_opening_balances"].rows
@@ -351,7 +407,7 @@ def load_household(household_dir: Path, shown_dir: str) -> Household:
         tables[spec.table] = table
         problems += found
         if spec.table == "household_members":
-            member_ids = {row[0].casefold() for row in table.rows}
+            member_ids = {row[0].casefold() for row in table.rows} | table.refused_keys
     problems += _validate_household(tables, shown)
     if problems:
         raise HouseholdError("\n".join(problems))

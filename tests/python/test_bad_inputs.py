@@ -147,3 +147,53 @@ def test_a_date_loaded_by_the_previous_version_is_removed_and_the_run_completes(
     ) in result.output
     assert query(workspace, "select count(*) from raw.transactions") == [(1,)]
     assert (workspace / "output/balance_data.xlsx").is_file()
+
+
+@pytest.mark.parametrize(
+    ("file_name", "content", "message"),
+    [
+        (
+            "members.csv",
+            "member_id,display_name,aliases\nalex,Alex,alex\nsam,Sam,\\pL+ chen\n",
+            "household/members.csv:3: aliases: '\\pL+ chen' is read while exports load, where"
+            " bad escape \\p at position 0 (keep to plain syntax: no \\p{…} or [[:…:]] classes)",
+        ),
+        (
+            "members.csv",
+            "member_id,display_name,aliases\nalex,Alex,alex\n\nSam,Sam,sam\nsam,Sammy,\n",
+            "household/members.csv:5: the same member_id sam as line 4",
+        ),
+        (
+            "split_policies.csv",
+            "policy,member_id,weight,effective_from\nDefault,alex,1,\n\n\ndefault,sam,1,\n"
+            "rent,alex,0,2026-01-01\nRent,sam,0,2026-01-01\n",
+            "household/split_policies.csv:6: the weights of policy 'rent' from 2026-01-01 sum"
+            " to 0; give someone a weight above 0",
+        ),
+        (
+            "split_policies.csv",
+            "policy,member_id,weight,effective_from\ndefault,alex,1,\ndefault,sam,1,\n"
+            "rent,alex,1,2026-01-01\nRent,Alex,2,2026-01-01\n",
+            "household/split_policies.csv:5: the same policy rent, member_id alex,"
+            " effective_from 2026-01-01 as line 4",
+        ),
+        (
+            "accounts.csv",
+            "account_pattern,member_id,account_label,file_pattern\n\n2463,alex,Savor,\n,sam,Lost,\n",
+            "household/accounts.csv:4: account_pattern or file_pattern is required",
+        ),
+    ],
+    ids=[
+        "alias only RE2 reads",
+        "member twice",
+        "weights sum to 0",
+        "policy row twice",
+        "account row without pattern",
+    ],
+)
+def test_household_mistakes_are_named_by_their_physical_line(
+    workspace, file_name, content, message
+):
+    (workspace / "household" / file_name).write_text(content)
+    output = ingest_output(workspace, exit_code=1)
+    assert output == f"balance: {message}\n"
