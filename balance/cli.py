@@ -12,7 +12,7 @@ import click
 from balance import operations, pipeline
 from balance.locking import WorkspaceBusy, workspace_lock
 from balance.reporting import Reporter, open_run_log
-from balance.workspace import DEMO_WORKSPACE, resolve_workspace
+from balance.workspace import DEMO_WORKSPACE, describe_os_error, resolve_workspace
 from ingest.doctor import format_diagnosis
 from ingest.warehouse import WarehouseLocked
 
@@ -30,14 +30,19 @@ class Failure(click.ClickException):
         click.echo(f"balance: {self.message}", err=True)
 
 
+def _echo_warning(text: str) -> None:
+    click.echo(text, err=True)
+
+
 def _run_command(workspace, name: str, writes: bool, verbose: int, debug: bool, command, kwargs):
     """Run one command with its reporter; a writer holds the workspace lock and logs its run."""
     if not writes:
-        return command(workspace, Reporter(click.echo, verbose, debug), **kwargs)
+        report = Reporter(click.echo, verbose, debug, write_warning=_echo_warning)
+        return command(workspace, report, **kwargs)
     if name != "restore":
         pipeline.require_workspace(workspace)
     with workspace_lock(workspace), open_run_log(workspace, name) as log:
-        report = Reporter(click.echo, verbose, debug, log)
+        report = Reporter(click.echo, verbose, debug, log, write_warning=_echo_warning)
         report.detail(f"balance {name} in {workspace.root}", level=2)
         return command(workspace, report, **kwargs)
 
@@ -71,6 +76,8 @@ def workspace_command(name: str, writes: bool = False):
                 raise Failure(str(error), error.exit_code) from None
             except (operations.OperationError, WarehouseLocked, WorkspaceBusy) as error:
                 raise Failure(str(error)) from None
+            except OSError as error:  # a folder or file of the workspace that cannot be used
+                raise Failure(describe_os_error(workspace, error)) from None
 
         return wrapper
 
@@ -204,7 +211,7 @@ def status(workspace, report, as_json):
       balance status
       balance status --json
     """
-    report(pipeline.status_text(workspace, as_json=as_json))
+    report(pipeline.status_text(workspace, as_json=as_json, report=report))
 
 
 @cli.command()
@@ -339,7 +346,7 @@ def restore(workspace, report, backup_file):
       balance restore backups/balance-backup-20261130T180000Z.tar.gz
     """
     safety = operations.restore_workspace(workspace, Path(backup_file))
-    pipeline.forget_run_fingerprint(workspace)
+    pipeline.forget_run_fingerprint(workspace, report)
     if safety:
         report(f"the replaced folders are saved in {workspace.relative(safety)}")
     report(f"restored {backup_file}; run `balance run` to rebuild the outputs")
@@ -359,7 +366,7 @@ def forget(workspace, report, file):
       balance forget csv_inbox/alex/wrong_account.csv
     """
     result = operations.forget_file(workspace, file)
-    pipeline.forget_run_fingerprint(workspace)
+    pipeline.forget_run_fingerprint(workspace, report)
     report(f"forgot {result.file_path}: {result.rows_removed} row(s) removed")
     if result.moved_to:
         report(f"moved the file to {result.moved_to}")

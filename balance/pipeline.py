@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import tempfile
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -18,19 +21,28 @@ from balance.health import read_account_links, read_health
 from balance.reporting import Reporter
 from balance.settle import format_statement, read_statement, write_statement_workbook
 from balance.workspace import PROJECT_ROOT, Workspace, make_private_dir
-from exports.files import file_state, remove_stale_temporaries, write_private_text
+from exports.files import file_state, move_aside, remove_stale_temporaries, write_private_text
 from exports.powerbi import UnsafeColumnType, export_parquet
 from exports.review import (
     ReviewImport,
+    UnreadableWorkbook,
     import_review_answers,
     workbook_answers_fingerprint,
     written_answers_fingerprint,
 )
 from exports.summary import read_balance_summary
-from exports.workbook import export_workbook, queue_txn_ids
+from exports.workbook import ANSWER_HEADERS, export_workbook, queue_txn_ids
 from ingest.doctor import Diagnosis, diagnose
 from ingest.household import HouseholdError
-from ingest.inbox import IngestReport, format_report, inbox_files, ingest_workspace, print_progress
+from ingest.inbox import (
+    IngestReport,
+    format_report,
+    inbox_entries,
+    inbox_files,
+    ingest_workspace,
+    print_progress,
+    shown_path,
+)
 from ingest.schemas import SchemaError
 from ingest.warehouse import WarehouseLocked, connect, utc_now
 
@@ -66,6 +78,32 @@ def require_workspace(workspace: Workspace) -> None:
         )
 
 
+def require_writable_folder(workspace: Workspace, folder: Path) -> None:
+    """Fail before any work when an output folder cannot take files: the run then leaves the
+    warehouse, the journal and the previous outputs as they were."""
+    shown = workspace.relative(folder)
+    if folder.exists() and not folder.is_dir():
+        raise PipelineError(
+            f"{shown} is a file, but balance writes its outputs into a folder of that name: "
+            "move the file away, then run again"
+        )
+    try:
+        make_private_dir(folder)
+        # Only writing tells: root passes every permission check, an immutable folder none.
+        with tempfile.TemporaryFile(dir=folder, prefix=".write-check-", suffix=".tmp"):
+            pass
+    except OSError as error:
+        raise PipelineError(
+            f"cannot write into the folder {shown}/ ({error.strerror or error}): make it "
+            "writable by you, then run again"
+        ) from None
+
+
+def _require_output_folders(workspace: Workspace) -> None:
+    for folder in (workspace.output, workspace.powerbi):
+        require_writable_folder(workspace, folder)
+
+
 def ingest(workspace: Workspace, report: Reporter | None = None) -> IngestReport:
     report = report or Reporter()
     require_workspace(workspace)
@@ -80,7 +118,7 @@ def ingest(workspace: Workspace, report: Reporter | None = None) -> IngestReport
         raise PipelineError(str(error)) from None
     if result.loaded or result.reread:
         # The warehouse moved: a later `run` on the same inputs must build, not skip.
-        forget_run_fingerprint(workspace)
+        forget_run_fingerprint(workspace, report)
     report(format_report(result))
     return result
 
@@ -91,6 +129,7 @@ def build(workspace: Workspace, report: Reporter | None = None) -> None:
     result = run_dbt(workspace, "build", ["--exclude-resource-type", "unit_test"])
     _remember(
         workspace,
+        report,
         build={
             "succeeded": result.succeeded,
             "failures": result.failures,
@@ -112,9 +151,10 @@ def build(workspace: Workspace, report: Reporter | None = None) -> None:
 
 def export(workspace: Workspace, report: Reporter | None = None) -> None:
     report = report or Reporter()
-    last = _last_run(workspace)
+    last = _last_run(workspace, report)
     if not last.get("build", {}).get("succeeded"):
         raise PipelineError("the last dbt build did not pass: run `balance build` first")
+    _require_output_folders(workspace)
     _import_changed_answers(workspace, last, report)
     for stale in remove_stale_temporaries(workspace.output):
         report.detail(f"removed {workspace.relative(stale)}, left by an interrupted run")
@@ -133,6 +173,11 @@ def export(workspace: Workspace, report: Reporter | None = None) -> None:
             report.debug(_row_counts(connection))
     except (WarehouseLocked, UnsafeColumnType) as error:
         raise PipelineError(str(error)) from None
+    except OSError as error:  # the folder changed since it was checked, or the disk is full
+        where = workspace.relative(Path(error.filename)) if error.filename else "output/"
+        raise PipelineError(
+            f"cannot write {where} ({error.strerror or error}); the previous outputs are kept"
+        ) from None
     for link in summary["account_links"]:
         report(link)
     shown = workspace.relative(written)
@@ -175,10 +220,21 @@ def _row_counts(connection) -> str:
 def import_review(
     workspace: Workspace, report: Reporter | None = None, workbook: str | None = None
 ) -> ReviewImport:
+    """`balance review import [WORKBOOK]`: a workbook whose answers cannot be read is a
+    failure, and the file stays as it is."""
     report = report or Reporter()
     path = Path(workbook) if workbook else workspace.workbook
     if not path.exists():
+        if workbook:
+            raise PipelineError(f"{workbook}: no such file")
         raise PipelineError(f"{path}: no such workbook; run `balance run` to write one")
+    try:
+        return _import_review(workspace, report, path)
+    except UnreadableWorkbook as error:
+        raise PipelineError(f"{workspace.relative(path)} {error}; nothing was imported") from None
+
+
+def _import_review(workspace: Workspace, report: Reporter, path: Path) -> ReviewImport:
     result = import_review_answers(
         path,
         workspace.decisions_journal,
@@ -190,10 +246,10 @@ def import_review(
     # This workbook's rows say what is kept now; rows it does not hold keep what they had.
     kept = {
         txn_id: answer
-        for txn_id, answer in _last_run(workspace).get("kept_answers", {}).items()
+        for txn_id, answer in _last_run(workspace, report).get("kept_answers", {}).items()
         if txn_id not in result.txn_ids_read
     }
-    _remember(workspace, kept_answers=kept | result.kept)
+    _remember(workspace, report, kept_answers=kept | result.kept)
     report(
         f"imported {result.appended} answer(s) from {workspace.relative(path)} into "
         f"{workspace.relative(workspace.decisions_journal)}"
@@ -217,17 +273,48 @@ def _import_changed_answers(workspace: Workspace, last: dict, report: Reporter) 
     """Answers typed into the workbook since it was written go to the journal first (§9.19);
     then those typed into side workbooks written while it was open, oldest first (they were
     written later than the main one, so their answers are the newer)."""
+    side_records = dict(last.get("side_workbooks", {}))
     if workspace.workbook.exists():
         recorded = {"answers": last.get("workbook_answers"), "stat": last.get("workbook_stat")}
-        now = _import_if_changed(workspace, workspace.workbook, recorded, report)
-        _remember(workspace, workbook_answers=now["answers"], workbook_stat=now["stat"])
+        try:
+            now = _import_if_changed(workspace, workspace.workbook, recorded, report)
+        except UnreadableWorkbook as error:
+            aside = _set_aside_unreadable_workbook(workspace, error, report)
+            # Watched like a side workbook: once it reads, the next run imports its answers.
+            side_records[workspace.relative(aside)] = {"answers": None, "stat": file_state(aside)}
+            now = {"answers": None, "stat": None}
+        _remember(workspace, report, workbook_answers=now["answers"], workbook_stat=now["stat"])
     side_workbooks = {}
-    for shown, recorded in sorted(last.get("side_workbooks", {}).items()):
+    for shown, recorded in sorted(side_records.items()):
         path = workspace.root / shown
-        if path.exists():  # one the user deleted has nothing more to give
+        if not path.exists():
+            continue  # one the user deleted has nothing more to give
+        try:
             side_workbooks[shown] = _import_if_changed(workspace, path, recorded, report)
+        except UnreadableWorkbook as error:
+            # Nothing overwrites a side workbook: it waits where it is until it reads.
+            report.warn_once(
+                f"{shown} {error}, so its answers were not imported; once it reads, the next "
+                "`balance run` imports them"
+            )
+            side_workbooks[shown] = {"answers": recorded.get("answers"), "stat": file_state(path)}
     if side_workbooks or last.get("side_workbooks"):
-        _remember(workspace, side_workbooks=side_workbooks)
+        _remember(workspace, report, side_workbooks=side_workbooks)
+
+
+def _set_aside_unreadable_workbook(
+    workspace: Workspace, error: UnreadableWorkbook, report: Reporter
+) -> Path:
+    """The workbook's answers cannot be read, and the export is about to replace it: keep the
+    user's file beside it under a name that says why, rather than overwrite what they typed."""
+    aside = move_aside(workspace.workbook, "unreadable", utc_now())
+    shown, shown_aside = workspace.relative(workspace.workbook), workspace.relative(aside)
+    report.warn_once(
+        f"{shown} {error}, so its answers cannot be imported: the file is kept as "
+        f"{shown_aside} (once it reads, the next `balance run` imports its answers) and a "
+        "new workbook takes its place"
+    )
+    return aside
 
 
 def _import_if_changed(workspace: Workspace, path: Path, recorded: dict, report: Reporter) -> dict:
@@ -239,7 +326,7 @@ def _import_if_changed(workspace: Workspace, path: Path, recorded: dict, report:
         return recorded
     answers = workbook_answers_fingerprint(path)
     if answers != recorded.get("answers"):
-        import_review(workspace, report, str(path))
+        _import_review(workspace, report, path)
     return {"answers": answers, "stat": stat}
 
 
@@ -268,19 +355,26 @@ def inputs_fingerprint(workspace: Workspace) -> str:
             if path.exists():
                 digest.update(path.relative_to(root).as_posix().encode())
                 digest.update(hashlib.sha256(path.read_bytes()).digest())
+    # Links and pipes in the inbox are reported, never opened: their names (and a link's
+    # target) are what a run depends on.
+    for entry in inbox_entries(workspace):
+        if entry.kind == "link" or not entry.path.is_file():
+            target = os.readlink(entry.path) if entry.path.is_symlink() else ""
+            digest.update(f"{shown_path(workspace, entry.path)} -> {target}".encode())
     return digest.hexdigest()
 
 
-def forget_run_fingerprint(workspace: Workspace) -> None:
+def forget_run_fingerprint(workspace: Workspace, report: Reporter | None = None) -> None:
     """Make the next `run` do its work even when its inputs are as at the last one: after
     `forget` or `restore` the warehouse no longer holds what those inputs loaded."""
-    _remember(workspace, fingerprint=None)
+    _remember(workspace, report, fingerprint=None)
 
 
 def run(workspace: Workspace, report: Reporter | None = None, force: bool = False) -> RunOutcome:
     """The daily command: answers first, then new files, then build and export if anything moved."""
     report = report or Reporter()
-    last = _last_run(workspace)
+    last = _last_run(workspace, report)
+    _require_output_folders(workspace)
     _import_changed_answers(workspace, last, report)
     fingerprint = inputs_fingerprint(workspace)
     outputs_present = workspace.workbook.exists() and workspace.powerbi.is_dir()
@@ -297,6 +391,7 @@ def run(workspace: Workspace, report: Reporter | None = None, force: bool = Fals
     quarantined = len(ingested.rejected)
     _remember(
         workspace,
+        report,
         files_quarantined=quarantined,
         quarantined_files=[f.path for f in ingested.rejected],
     )
@@ -304,8 +399,8 @@ def run(workspace: Workspace, report: Reporter | None = None, force: bool = Fals
         build(workspace, report)
     with _timed(report, "export"):
         export(workspace, report)
-    _remember(workspace, fingerprint=fingerprint, last_run=utc_now().isoformat() + "Z")
-    summary = _last_run(workspace)
+    _remember(workspace, report, fingerprint=fingerprint, last_run=utc_now().isoformat() + "Z")
+    summary = _last_run(workspace, report)
     return RunOutcome(summary["statement"], quarantined)
 
 
@@ -354,7 +449,7 @@ def check(workspace: Workspace, report: Reporter | None = None) -> int:
             report(f"{CHECK_TITLES[check_name]} ({count}):")
             current = check_name
         report(f"  {subject}: {detail}\n    → {next_step}")
-    kept = _last_run(workspace).get("kept_answers", {})
+    kept = _last_run(workspace, report).get("kept_answers", {})
     if kept:
         report(f"Answers in Queue_Review that could not be used ({len(kept)}):")
         for line in _kept_answer_lines(workspace, kept):
@@ -375,6 +470,7 @@ def _kept_answer_lines(workspace: Workspace, kept: dict[str, dict[str, str]]) ->
 
 def settle(workspace: Workspace, report: Reporter, as_of: dt.date | None) -> Path:
     """Print the month-end statement and write it as output/settlement_<date>.xlsx."""
+    require_writable_folder(workspace, workspace.output)
     try:
         with connect(workspace.warehouse, read_only=True) as connection:
             statement = read_statement(connection, as_of)
@@ -387,6 +483,7 @@ def settle(workspace: Workspace, report: Reporter, as_of: dt.date | None) -> Pat
 
 
 def audit(workspace: Workspace, report: Reporter) -> list[Path]:
+    require_writable_folder(workspace, workspace.output)
     try:
         with connect(workspace.warehouse, read_only=True) as connection:
             written = export_audit_trail(connection, workspace.output / "audit")
@@ -405,9 +502,9 @@ def explain(workspace: Workspace, txn_id: str) -> str:
         raise PipelineError(str(error)) from None
 
 
-def status_text(workspace: Workspace, as_json: bool = False) -> str:
-    last = _last_run(workspace)
-    if not last.get("last_run"):
+def status_text(workspace: Workspace, as_json: bool = False, report: Reporter | None = None) -> str:
+    last = _last_run(workspace, report)
+    if not last.get("last_run") or any(fact not in last for fact in COMPLETED_RUN_FACTS):
         raise PipelineError(f"no completed run in {workspace.root} yet: run `balance run` first")
     status = {
         "balance": last["balance"],
@@ -453,14 +550,124 @@ def status_text(workspace: Workspace, as_json: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _last_run(workspace: Workspace) -> dict:
-    if not workspace.last_run_file.exists():
-        return {}
-    return json.loads(workspace.last_run_file.read_text(encoding="utf-8"))
+def _is_text(value) -> bool:
+    return isinstance(value, str)
 
 
-def _remember(workspace: Workspace, **facts) -> None:
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_optional_text(value) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _is_list_of(is_item: Callable[[object], bool]) -> Callable[[object], bool]:
+    return lambda value: isinstance(value, list) and all(is_item(item) for item in value)
+
+
+def _is_map_of(is_item: Callable[[object], bool]) -> Callable[[object], bool]:
+    return lambda value: (
+        isinstance(value, dict)
+        and all(isinstance(key, str) and is_item(item) for key, item in value.items())
+    )
+
+
+def _is_file_state(value) -> bool:
+    return value is None or _is_list_of(_is_count)(value)
+
+
+def _is_build(value) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("succeeded"), bool)
+        and _is_list_of(_is_text)(value.get("failures", []))
+        and _is_text(value.get("finished_at", ""))
+    )
+
+
+def _is_kept_answer(value) -> bool:
+    return _is_map_of(_is_text)(value) and all(key in value for key in (*ANSWER_HEADERS, "reason"))
+
+
+def _is_workbook_record(value) -> bool:
+    return (
+        isinstance(value, dict)
+        and _is_optional_text(value.get("answers"))
+        and _is_file_state(value.get("stat"))
+    )
+
+
+# What each fact of logs/last_run.json must be for the commands that read it; a fact that is
+# not is left out, as if it had never been written.
+LAST_RUN_FACTS: dict[str, Callable[[object], bool]] = {
+    "balance": _is_map_of(_is_text),
+    "statement": _is_text,
+    "pending_review": _is_count,
+    "pending_amount": _is_text,
+    "files_loaded": _is_count,
+    "files_quarantined": _is_count,
+    "quarantined_files": _is_list_of(_is_text),
+    "last_run": _is_text,
+    "build": _is_build,
+    "fingerprint": _is_optional_text,
+    "transactions_by_kind": _is_map_of(_is_count),
+    "warnings": _is_list_of(_is_text),
+    "account_links": _is_list_of(_is_text),
+    "kept_answers": _is_map_of(_is_kept_answer),
+    "workbook_answers": _is_optional_text,
+    "workbook_stat": _is_file_state,
+    "side_workbooks": _is_map_of(_is_workbook_record),
+}
+# What `status` needs of a completed run.
+COMPLETED_RUN_FACTS = (
+    "last_run",
+    "balance",
+    "statement",
+    "pending_review",
+    "pending_amount",
+    "files_loaded",
+)
+
+
+def read_last_run(path: Path) -> tuple[dict, str | None]:
+    """The facts of logs/last_run.json that can be used, and what was wrong with the file
+    (None when nothing). A damaged file reads as no last run, or as its usable facts."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}, None
+    except OSError as error:
+        return {}, f"cannot be read ({error.strerror or error})"
+    except ValueError:
+        return {}, "is not UTF-8 text"
+    try:
+        state = json.loads(text)
+    except ValueError as error:
+        return {}, f"is not valid JSON ({error})"
+    if not isinstance(state, dict):
+        return {}, "does not hold a JSON object"
+    wrong = sorted(fact for fact, is_valid in LAST_RUN_FACTS.items()
+                   if fact in state and not is_valid(state[fact]))  # fmt: skip
+    if not wrong:
+        return state, None
+    # A record that is not whole cannot vouch that nothing changed: the next run does its work.
+    usable = {fact: value for fact, value in state.items() if fact not in wrong}
+    usable.pop("fingerprint", None)
+    return usable, f"has values of the wrong type for {', '.join(wrong)}"
+
+
+def _last_run(workspace: Workspace, report: Reporter | None = None) -> dict:
+    state, problem = read_last_run(workspace.last_run_file)
+    if problem and report:
+        shown = workspace.relative(workspace.last_run_file)
+        going_on = "without them" if state else "as if there were no last run"
+        report.warn_once(f"{shown} {problem}; going on {going_on} (`balance run` writes it anew)")
+    return state
+
+
+def _remember(workspace: Workspace, report: Reporter | None = None, **facts) -> None:
     """Merge facts into logs/last_run.json, which `status` reads without the warehouse."""
-    state = _last_run(workspace) | facts
+    state = _last_run(workspace, report) | facts
     make_private_dir(workspace.logs)
     write_private_text(workspace.last_run_file, json.dumps(state, indent=2, sort_keys=True))

@@ -18,15 +18,20 @@ class Reporter:
     """Prints messages (at the chosen verbosity) and writes every one of them to the run log.
 
     Calling it prints a normal message; `detail(text, level)` prints only with -v (1) or -vv
-    (2); `debug(text)` only with --debug. The log file gets everything, with UTC times.
+    (2); `debug(text)` only with --debug; `warn_once(text)` prints a warning once per command,
+    through `write_warning` (standard error, so that `status --json` stays parseable). The log
+    file gets everything, with UTC times.
     """
 
     def __init__(self, write: Callable[[str], None] | None = None, verbosity: int = 0,
-                 debug: bool = False, log: TextIO | None = None):  # fmt: skip
+                 debug: bool = False, log: TextIO | None = None,
+                 write_warning: Callable[[str], None] | None = None):  # fmt: skip
         self.write = write
         self.verbosity = verbosity
         self.show_debug = debug
         self.log = log
+        self.write_warning = write_warning or write
+        self._warned: set[str] = set()
 
     def _record(self, text: str) -> None:
         if self.log is not None:
@@ -49,6 +54,16 @@ class Reporter:
         self._record(f"debug: {text}")
         if self.write and self.show_debug:
             self.write(f"debug: {text}")
+
+    def warn_once(self, text: str) -> None:
+        """A fault met by several steps of one command (an unreadable logs/last_run.json is
+        read by each of them) is said once."""
+        if text in self._warned:
+            return
+        self._warned.add(text)
+        self._record(f"warning: {text}")
+        if self.write_warning:
+            self.write_warning(f"warning: {text}")
 
 
 def open_run_log(workspace: Workspace, command: str) -> TextIO:

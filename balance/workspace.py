@@ -81,3 +81,17 @@ def make_private_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
     os.chmod(path, PRIVATE_DIR_MODE)
     return path
+
+
+def describe_os_error(workspace: Workspace, error: OSError) -> str:
+    """One line for a file system failure: what went wrong, and on which workspace path."""
+    reason = error.strerror or str(error)
+    if error.filename is None:
+        return reason
+    shown = workspace.relative(Path(error.filename))
+    if isinstance(error, FileExistsError) and Path(error.filename).is_file():
+        # mkdir met a file where a folder of balance's belongs
+        return f"{shown} is a file, but balance needs a folder of that name: move the file away"
+    if isinstance(error, NotADirectoryError):
+        return f"cannot use {shown}: a file stands where one of its folders belongs"
+    return f"cannot use {shown} ({reason})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -50,6 +51,19 @@ def replace_atomically(
     finally:
         temporary.unlink(missing_ok=True)
     return destination
+
+
+def move_aside(path: Path, why: str, now: dt.datetime) -> Path:
+    """Rename path to `<stem>.<why>-<UTC time><suffix>` beside itself, keeping a file that is
+    about to be replaced; returns the new path."""
+    stamp = f"{now:%Y%m%dT%H%M%S}Z"
+    target = path.with_name(f"{path.stem}.{why}-{stamp}{path.suffix}")
+    attempt = 1
+    while target.exists():  # set aside twice within a second
+        attempt += 1
+        target = path.with_name(f"{path.stem}.{why}-{stamp}-{attempt}{path.suffix}")
+    path.rename(target)
+    return target
 
 
 def remove_stale_temporaries(folder: Path) -> list[Path]:

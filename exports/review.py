@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any, TypeVar
 
 import openpyxl
 
@@ -64,24 +65,60 @@ def _percent_text(cell) -> str:
     return _text(value)
 
 
+class UnreadableWorkbook(ValueError):
+    """The answers of a workbook cannot be read: it is not an .xlsx workbook, or it has no
+    Queue_Review sheet with the answer columns. The message is the reason, written to follow
+    the file's name: "is not an Excel workbook (.xlsx)"."""
+
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")  # what openpyxl opens
+
+Read = TypeVar("Read")
+
+
+def _read_workbook(path: Path, read: Callable[[Any], Read]) -> Read:
+    """read(book) on the workbook at path, opened read-only; any way the file fails to read
+    is an UnreadableWorkbook."""
+    if path.suffix.casefold() not in WORKBOOK_SUFFIXES:
+        raise UnreadableWorkbook("is not an Excel workbook (.xlsx)")
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            return read(book)
+        finally:
+            book.close()
+    except UnreadableWorkbook:
+        raise
+    except Exception as error:
+        # A damaged file fails in openpyxl's zip, XML or part reading, each with its own kind
+        # of error (read-only sheets are parsed only as their rows are read); to the user
+        # they all mean the same: this file cannot be read. A lone argument is the message
+        # itself (str() of a KeyError would quote it).
+        detail = str(error.args[0]) if len(error.args) == 1 else str(error)
+        detail = detail.strip().splitlines()[0] if detail.strip() else type(error).__name__
+        raise UnreadableWorkbook(f"cannot be read as an .xlsx workbook ({detail})") from None
+
+
 def read_answers(path: Path) -> tuple[list[Answer], dict[str, tuple[str, ...]] | None]:
     """The Queue_Review rows and, per txn_id, the question and answers the export wrote (None
     when the workbook lost its record sheet)."""
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        return _queue_answers(book), _export_record(book)
-    finally:
-        book.close()
+    return _read_workbook(path, lambda book: (_queue_answers(book), _export_record(book)))
 
 
 def _queue_answers(book) -> list[Answer]:
+    if QUEUE_SHEET not in book.sheetnames:
+        raise UnreadableWorkbook(
+            f"has no sheet named {QUEUE_SHEET} (its sheets: {', '.join(book.sheetnames)})"
+        )
     sheet = book[QUEUE_SHEET]
     rows = sheet.iter_rows()  # cells, not values: a percentage is told by its number format
     header = [_text(cell.value) for cell in next(rows, ())]
     # Only the id and the answers are needed: a workbook an older version wrote still reads.
     missing = [name for name in ("txn_id", *ANSWER_HEADERS) if name not in header]
     if missing:
-        raise ValueError(f"{QUEUE_SHEET} has no column {', '.join(missing)}")
+        raise UnreadableWorkbook(
+            f"has no column {', '.join(missing)} in the first row of {QUEUE_SHEET}"
+        )
     position = {name: header.index(name) for name in ("txn_id", *ANSWER_HEADERS)}
     answers = []
     for sheet_row, cells in enumerate(rows, start=2):
@@ -125,11 +162,7 @@ def _export_record(book) -> dict[str, tuple[str, ...]] | None:
 def workbook_answers_fingerprint(path: Path) -> str:
     """Changes when any answer cell changes, and only then. Reads Queue_Review alone (in
     read-only mode openpyxl parses a sheet only when its rows are read)."""
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        answers = _queue_answers(book)
-    finally:
-        book.close()
+    answers = _read_workbook(path, _queue_answers)
     return _answers_fingerprint(
         (answer.txn_id, answer.shared, answer.payer_share_pct, answer.policy, answer.note)
         for answer in answers

@@ -92,7 +92,7 @@ def test_links_are_reported_and_never_read(workspace, tmp_path):
     ]
 
 
-def test_a_pipe_in_the_inbox_is_reported_and_never_opened(workspace):
+def test_a_pipe_and_a_later_link_in_the_inbox_are_reported_and_never_opened(workspace):
     """Reading a named pipe would wait for a writer forever."""
     (workspace / "csv_inbox/alex").mkdir(parents=True)
     os.mkfifo(workspace / "csv_inbox/alex/feed.csv")
@@ -107,6 +107,14 @@ def test_a_pipe_in_the_inbox_is_reported_and_never_opened(workspace):
     result = invoke("run", "--workspace", str(workspace))
     assert result.exit_code == 0, result.output
     assert "rejected csv_inbox/alex/feed.csv: not a regular file" in result.output
+    # A link added later is an input too: the next run reads the inbox again and reports it.
+    os.symlink("/etc/passwd", workspace / "csv_inbox/alex/passwd.csv")
+    result = invoke("run", "--workspace", str(workspace))
+    assert result.exit_code == 0, result.output
+    assert (
+        "rejected csv_inbox/alex/passwd.csv: a symbolic link: links are not followed; copy the"
+        " file itself into the inbox"
+    ) in result.output.splitlines()
 
 
 def test_a_header_with_an_escape_sequence_is_shown_escaped(workspace):
