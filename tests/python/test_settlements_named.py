@@ -105,3 +105,17 @@ def test_payments_to_or_from_outsiders_are_never_settlements(household, descript
 
 def test_the_balance_counts_each_payment_once(household):
     assert net_cents(household) == {"alex": -108150, "sam": 108150, "jo": 0}
+
+
+def test_a_payment_app_row_is_named_by_its_other_party_not_its_note(household):
+    """Venmo's From and To: the one that does not name the owner is the merchant."""
+    rows = query(
+        household,
+        "select description, merchant, merchant_source from marts.fct_transactions"
+        " where schema_id = 'venmo_statement' order by transaction_date",
+    )
+    assert [row[1:] for row in rows] == [
+        ("Sam Chen", "counterparty"),
+        ("Sam Chen", "counterparty"),
+        ("Riley Park", "counterparty"),
+    ]
