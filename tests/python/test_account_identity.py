@@ -179,16 +179,16 @@ def test_a_card_file_that_names_no_account_is_linked_by_its_mirrored_rows(messy)
     # 15.48 + 45.10 + 71.36 = 131.94 on the Sapphire card, shared once: Sam owes 65.97.
     # Unlinked, the Chase download and Monarch's rows both counted: 131.94.
     workspace, output = messy
-    assert alex_gains(workspace, "account_label = 'Monarch Money …4821 (alex)'") == 6597
+    assert alex_gains(workspace, "account_label = 'Chase Sapphire …4821 (alex)'") == 6597
     link = (
-        "linked csv_inbox/alex/Chase_Activity_20260310.CSV to Monarch Money …4821 (alex): "
+        "linked csv_inbox/alex/Chase_Activity_20260310.CSV to Chase Sapphire …4821 (alex): "
         "3 of its 3 rows mirror that account"
     )
     assert link in output.splitlines()
     assert query(
         workspace,
         "select schema_id, count(*) from marts.fct_transactions "
-        "where account_label = 'Monarch Money …4821 (alex)' and kind = 'duplicate' "
+        "where account_label = 'Chase Sapphire …4821 (alex)' and kind = 'duplicate' "
         "group by schema_id",
     ) == [("monarch_money", 3)]
     status = invoke("status", "--workspace", str(workspace))
@@ -197,7 +197,7 @@ def test_a_card_file_that_names_no_account_is_linked_by_its_mirrored_rows(messy)
     assert f"Accounts linked by mirrored rows (1):\n  {link}\n" in check.output
     book = openpyxl.load_workbook(workspace / "output/balance_data.xlsx", read_only=True)
     quality = [row for row in book["Data_Quality"].iter_rows(values_only=True)]
-    assert ("account linked", "3 of its 3 rows mirror Monarch Money …4821 (alex)") in [
+    assert ("account linked", "3 of its 3 rows mirror Chase Sapphire …4821 (alex)") in [
         (row[0], row[-2]) for row in quality
     ]
 
@@ -237,7 +237,7 @@ def test_one_monarch_export_in_both_members_folders_counts_once(messy):
     # Sam paid 79.98 + 30.00 = 109.98 from the checking, shared: Alex owes 54.99. With the
     # inbox member in the identity, the rows both downloads hold counted twice: 94.98.
     workspace, _ = messy
-    where = "account_label = 'Monarch Money …6120 (sam)'"
+    where = "account_label = 'WF EVERYDAY CHECKING …6120 (sam)'"
     assert alex_gains(workspace, where) == -5499
     assert counted(workspace, where) == [
         ("2026-03-04", "COMCAST XFINITY", "sam", "79.98", "shared"),
@@ -270,8 +270,8 @@ def test_four_daily_coffees_dated_a_day_later_by_the_aggregator_all_pair(messy):
 
 MIRRORED_FINDING = (
     "Accounts that look like one account under two names (1):\n"
-    "  Capital One …9911 (sam) and Monarch Money …9911 (sam): 2 of the 2 rows of "
-    "Capital One …9911 (sam) have an equal row in Monarch Money …9911 (sam) within 3 days: "
+    "  Capital One …9911 (sam) and Venture …9911 (sam): 2 of the 2 rows of "
+    "Capital One …9911 (sam) have an equal row in Venture …9911 (sam) within 3 days: "
     "one account under two names?\n"
     "    → give both one label in household/accounts.csv "
     "(the line 9911,sam,Capital One …9911 (sam)), then balance run\n"

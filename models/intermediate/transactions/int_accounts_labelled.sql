@@ -23,7 +23,8 @@ accounts_in_files as (
         owner_member_id,
         account_text,
         account_last4,
-        institution
+        institution,
+        source_kind
     from int_transactions_collapsed
 ),
 
@@ -83,7 +84,24 @@ final as (
         institution,
         coalesce(
             configured_label,
-            coalesce(institution, schema_id)
+            -- An aggregator names each account by its bank and card ("CapitalOne Savor
+            -- (...2463)"): that name, not the aggregator's, says which account it is.
+            coalesce(
+                case
+                    when source_kind = 'aggregator'
+                        then nullif(
+                            regexp_replace(
+                                account_text,
+                                '\s*[(\[]?\s*(\.{2,}|…|x{2,}|\*+|ending in)\s*\d+\s*[)\]]?\s*$',
+                                '',
+                                'i'
+                            ),
+                            ''
+                        )
+                end,
+                institution,
+                schema_id
+            )
             || coalesce(' …' || account_last4, '')
             || ' (' || owner_member_id || ')'
         ) as account_label,
