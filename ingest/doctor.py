@@ -9,6 +9,7 @@ from pathlib import Path
 from balance.money import dollars
 from balance.workspace import SHIPPED_RULES_DIR, Workspace
 from exports.masking import mask_digit_runs
+from ingest.draft_schema import draft_schema, schema_id_for
 from ingest.household import Household, HouseholdError, load_household
 from ingest.inbox import inbox_entry, inbox_member, shown_path, visible_controls
 from ingest.ofx import OFX_SCHEMA_ID, OfxReading, read_ofx
@@ -204,6 +205,11 @@ def format_diagnosis(diagnosis: Diagnosis | OfxDiagnosis | RefusedDiagnosis) -> 
         lines.append(f"  {mark} {schema.id.ljust(width)}  {verdict}")
     if diagnosis.error:
         lines.append(f"verdict    not loadable: {diagnosis.error}")
+        if layout is None:
+            lines.append(
+                f"next       balance doctor {diagnosis.shown_path} --draft-schema writes a "
+                "starter schema for this layout into rules/"
+            )
         return _shown(lines)
     parsed = diagnosis.parsed
     skipped = ", ".join(f"{count} {reason}" for reason, count in sorted(parsed.skipped.items()))
@@ -281,3 +287,21 @@ def _format_ofx(diagnosis: OfxDiagnosis) -> str:
         lines.append(f"verdict    schema {OFX_SCHEMA_ID}: {len(parsed.rows)} row(s) would load")
     lines += _issues_and_first_rows(diagnosis.shown_path, parsed)
     return _shown(lines)
+
+
+def write_draft_schema(workspace: Workspace, path: Path) -> Path:
+    """Draft a schema for the file into the workspace's rules/ (never over an existing one);
+    raises DraftError when the file gives too little to draft from."""
+    text, _encoding = decode(path.read_bytes())
+    draft = draft_schema(text, path.name)
+    schema_id = schema_id_for(path.name)
+    target = workspace.rules / f"{schema_id}.yaml"
+    number = 1
+    while target.exists():
+        number += 1
+        target = workspace.rules / f"{schema_id}_{number}.yaml"
+    if number > 1:  # the id must be unique too
+        draft = draft.replace(f"\nid: {schema_id}\n", f"\nid: {schema_id}_{number}\n", 1)
+    workspace.rules.mkdir(parents=True, exist_ok=True)
+    target.write_text(draft, encoding="utf-8")
+    return target

@@ -241,7 +241,7 @@ def locate(path: Path, data: bytes, schemas: SchemaSet) -> Located:
         headerless = [s for s in tier if not s.has_header and s.matches_filename(file_name)]
         if headerless:
             schema = _pick_winner(headerless, file_name)
-            delimiter = schema.delimiter or _most_regular_delimiter(heads_by_delimiter)
+            delimiter = schema.delimiter or most_regular_delimiter(heads_by_delimiter)
             return _located(schema, data, text, encoding, delimiter, None, heads_by_delimiter)
     overlong = _overlong_line(io.StringIO(head, newline="").readlines(), 1)
     raise IdentifyError(overlong or _closest_schema_reason(heads_by_delimiter, schemas, file_name))
@@ -266,7 +266,7 @@ def _located(
     return Located(schema, encoding, delimiter, header_index, text, head_records)
 
 
-def _most_regular_delimiter(records_by_delimiter: dict[str, list[Record]]) -> str:
+def most_regular_delimiter(records_by_delimiter: dict[str, list[Record]]) -> str:
     """For files without a header: the delimiter giving the most, and most constant, columns."""
 
     def score(delimiter: str) -> tuple[int, int]:
