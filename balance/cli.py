@@ -5,12 +5,14 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from balance import operations, pipeline
-from balance.locking import WorkspaceBusy, workspace_lock
+from balance.init import InitError, init_workspace, missing_for_a_run, parse_member_ids, run_command
+from balance.locking import WorkspaceBusy, workspace_lock, workspace_temporary_files
 from balance.reporting import Reporter, open_run_log
 from balance.workspace import DEMO_WORKSPACE, describe_os_error, resolve_workspace
 from ingest.doctor import format_diagnosis
@@ -39,12 +41,36 @@ def _run_command(workspace, name: str, writes: bool, verbose: int, debug: bool, 
     if not writes:
         report = Reporter(click.echo, verbose, debug, write_warning=_echo_warning)
         return command(workspace, report, **kwargs)
-    if name != "restore":
-        pipeline.require_workspace(workspace)
-    with workspace_lock(workspace), open_run_log(workspace, name) as log:
+    if name != "restore":  # a restore may start from an empty folder
+        missing = missing_for_a_run(workspace)
+        if missing:
+            raise Failure(missing)
+    with (
+        workspace_lock(workspace),
+        workspace_temporary_files(workspace),
+        open_run_log(workspace, name) as log,
+    ):
         report = Reporter(click.echo, verbose, debug, log, write_warning=_echo_warning)
         report.detail(f"balance {name} in {workspace.root}", level=2)
         return command(workspace, report, **kwargs)
+
+
+@contextmanager
+def _one_line_failures(workspace):
+    """Every failure as one line and its exit code (§9.14): 2 only for a failing invariant,
+    1 for anything else, a workspace or warehouse held by another program included."""
+    try:
+        yield
+    except pipeline.PipelineError as error:
+        if error.exit_code == pipeline.EXIT_INVARIANT_FAILED:
+            locked = operations.warehouse_lock_message(workspace)
+            if locked:  # dbt could not open the warehouse: nothing is wrong with the data
+                raise Failure(locked) from None
+        raise Failure(str(error), error.exit_code) from None
+    except (operations.OperationError, WarehouseLocked, WorkspaceBusy, InitError) as error:
+        raise Failure(str(error)) from None
+    except OSError as error:  # a folder or file of the workspace that cannot be used
+        raise Failure(describe_os_error(workspace, error)) from None
 
 
 def workspace_command(name: str, writes: bool = False):
@@ -70,26 +96,40 @@ def workspace_command(name: str, writes: bool = False):
         def wrapper(workspace_dir, verbose, debug, **kwargs):
             os.umask(0o077)  # what balance creates is readable by the user alone (§5)
             workspace = resolve_workspace(workspace_dir)
-            try:
+            with _one_line_failures(workspace):
                 return _run_command(workspace, name, writes, verbose, debug, command, kwargs)
-            except pipeline.PipelineError as error:
-                raise Failure(str(error), error.exit_code) from None
-            except (operations.OperationError, WarehouseLocked, WorkspaceBusy) as error:
-                raise Failure(str(error)) from None
-            except OSError as error:  # a folder or file of the workspace that cannot be used
-                raise Failure(describe_os_error(workspace, error)) from None
 
         return wrapper
 
     return decorate
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class BalanceGroup(click.Group):
+    """A mistyped command line exits 1, like every failure but a failing invariant (§9.14):
+    click's own code for it is 2, which here means "fix the data"."""
+
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as error:
+            error.exit_code = 1
+            raise
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            error.exit_code = 1
+            raise
+
+
+@click.group(cls=BalanceGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="balance")
 def cli():
     """Turn a household's bank exports into one reconciled ledger: who owes whom, and why.
 
     \b
+    Start:   balance init --members alex,sam
     Daily:   balance run            (drop exports in csv_inbox/<member>/ first)
     Review:  answer Queue_Review in output/balance_data.xlsx, then balance run
     Health:  balance status
@@ -109,11 +149,51 @@ def demo():
     """
     os.umask(0o077)
     workspace = resolve_workspace(DEMO_WORKSPACE)
-    try:
+    with _one_line_failures(workspace):
         outcome = _run_command(workspace, "demo", True, 0, False, pipeline.run, {})
-    except (pipeline.PipelineError, WorkspaceBusy) as error:
-        raise Failure(str(error), getattr(error, "exit_code", 1)) from None
     click.echo(outcome.statement_text)
+
+
+@cli.command()
+@click.argument("directory", metavar="[DIR]", required=False)
+@click.option(
+    "--members",
+    metavar="IDS",
+    help="The members' short ids, comma-separated (alex,sam); each gets csv_inbox/<id>/.",
+)
+@click.option(
+    "--workspace",
+    "workspace_dir",
+    metavar="DIR",
+    envvar="BALANCE_WORKSPACE",
+    help="The same as DIR (default: the current directory).",
+)
+def init(directory, members, workspace_dir):
+    """Start a household: make a workspace in DIR with household/ (members.csv and
+    split_policies.csv for the members, the optional files with their headers), csv_inbox/<id>/
+    for each member, rules/, decisions/ and a README.md saying what goes where.
+
+    Never overwrites a file; refuses a folder that already holds a household.
+
+    \b
+    Example:
+      balance init ~/household --members alex,sam
+      cd ~/household && balance run
+    """
+    os.umask(0o077)
+    workspace = resolve_workspace(directory or workspace_dir)
+    with _one_line_failures(workspace):
+        member_ids = parse_member_ids(members) if members is not None else None
+        result = init_workspace(workspace.root, member_ids)
+    click.echo(f"a balance workspace for {', '.join(result.members)} in {workspace.root}:")
+    for name in result.created:
+        click.echo(f"  created {name}")
+    for name in result.kept:
+        click.echo(f"  kept {name} as it was")
+    click.echo(
+        "next: put each member's exports in csv_inbox/<member>/, "
+        f"then `{run_command(workspace.root)}`"
+    )
 
 
 @cli.command()
@@ -161,6 +241,7 @@ def build(workspace, report):
     Example:
       balance build
     """
+    operations.require_unlocked_warehouse(workspace)
     pipeline.build(workspace, report)
 
 
@@ -227,6 +308,7 @@ def check(workspace, report):
     Example:
       balance check
     """
+    operations.require_unlocked_warehouse(workspace)
     attention = pipeline.check(workspace, report)
     if attention:
         raise Failure(f"{attention} finding(s) need attention")
@@ -323,14 +405,18 @@ def archive(workspace, report):
 @workspace_command("backup", writes=True)
 def backup(workspace, report):
     """Write backups/balance-backup-<UTC time>.tar.gz of household/, rules/, decisions/,
-    warehouse/ and output/.
+    warehouse/, output/ and data/_archive/ (the archived exports a rebuild reads).
+
+    Linked files are stored as their content; Excel's ~$ lock files are left out.
 
     \b
     Example:
       balance backup
     """
-    target = operations.backup_workspace(workspace)
-    report(f"backup written: {workspace.relative(target)}")
+    result = operations.backup_workspace(workspace)
+    for name in result.skipped:
+        report(f"warning: {name} is a link to nothing; left out of the backup")
+    report(f"backup written: {workspace.relative(result.path)}")
 
 
 @cli.command()
@@ -339,13 +425,18 @@ def backup(workspace, report):
 def restore(workspace, report, backup_file):
     """Restore the folders of a backup written by `balance backup`.
 
-    The folders it replaces are first saved in a new backup, so a restore can be undone.
+    The whole backup is read first: one that is cut short or damaged is refused and nothing
+    changes. The folders it replaces are saved in a new backup, so a restore can be undone; if
+    the restore fails midway, the workspace is left as it was.
 
     \b
     Example:
       balance restore backups/balance-backup-20261130T180000Z.tar.gz
     """
-    safety = operations.restore_workspace(workspace, Path(backup_file))
+    backup = Path(backup_file)
+    if not backup.exists() and (workspace.root / backup).exists():
+        backup = workspace.root / backup  # as `balance backup` names it, inside the workspace
+    safety = operations.restore_workspace(workspace, backup)
     pipeline.forget_run_fingerprint(workspace, report)
     if safety:
         report(f"the replaced folders are saved in {workspace.relative(safety)}")

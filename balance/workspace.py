@@ -60,6 +60,17 @@ class Workspace:
         return self.logs / "last_run.json"
 
     @property
+    def lock_file(self) -> Path:
+        # In logs/, which no backup holds and no restore replaces: the lock must stay put
+        # while the folders around it are swapped.
+        return self.logs / ".balance.lock"
+
+    @property
+    def temporary(self) -> Path:
+        """Scratch files of the running command (xlsxwriter's parts of a workbook)."""
+        return self.logs / "tmp"
+
+    @property
     def archive(self) -> Path:
         return self.root / "data" / "_archive"
 
