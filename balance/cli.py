@@ -259,7 +259,15 @@ def export(workspace, report):
 
 @cli.group()
 def review():
-    """The review round trip between the workbook and decisions/review_decisions.csv."""
+    """The review round trip between the workbook and decisions/review_decisions.csv.
+
+    `balance run` imports the answers by itself; `review import` does only that step.
+
+    \b
+    Example:
+      balance review import
+      balance review import ~/Downloads/balance_data.xlsx
+    """
 
 
 @review.command("import")
@@ -366,15 +374,27 @@ def explain(workspace, report, txn_id):
 @cli.command()
 @workspace_command("doctor")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-def doctor(workspace, report, file):
+@click.option(
+    "--draft-schema",
+    is_flag=True,
+    help="Write a starter schema for FILE's layout into rules/ (never over an existing file).",
+)
+def doctor(workspace, report, file, draft_schema):
     """Explain how FILE reads: encoding, delimiter, header, each schema's verdict, first rows.
 
-    Exits 0 when the file would load, 1 when it would be rejected (the reason is shown).
+    Exits 0 when the file would load, 1 when it would be rejected (the reason is shown). With
+    --draft-schema, writes rules/<name>.yaml with the delimiter, header, date format and
+    amount columns sniffed from FILE: check it, then run doctor again.
 
     \b
     Example:
       balance doctor csv_inbox/alex/chase_2026-11.csv
+      balance doctor csv_inbox/sam/umsaetze.csv --draft-schema
     """
+    if draft_schema:
+        written = pipeline.draft_schema(workspace, Path(file))
+        report(f"wrote {workspace.relative(written)}: check it, then `balance doctor {file}`")
+        return
     diagnosis = pipeline.doctor(workspace, Path(file))
     report(format_diagnosis(diagnosis))
     if not diagnosis.is_loadable:

@@ -46,6 +46,12 @@ def test_every_command_has_help_with_an_example(command):
         assert "--workspace DIR" in result.output
 
 
+def test_a_group_of_commands_has_help_with_an_example_too():
+    result = invoke("review", "--help")
+    assert result.exit_code == 0
+    assert "Example:\n    balance review import\n" in result.output
+
+
 def test_a_folder_that_is_not_a_workspace_is_a_one_line_error(tmp_path):
     result = invoke("run", "--workspace", str(tmp_path))
     assert result.exit_code == 1

@@ -105,3 +105,21 @@ def test_doctor_points_at_the_draft_for_a_layout_no_schema_reads(workspace):
         "next       balance doctor csv_inbox/sam/Umsaetze_2026-03.csv --draft-schema writes a"
         " starter schema for this layout into rules/"
     ) in result.output.splitlines()
+
+
+def test_the_doctor_command_writes_the_draft_or_says_why_not(workspace):
+    path = put_in_inbox(workspace, "sam", "Umsaetze_2026-03.csv", SPARKASSE.encode())
+    notes = put_in_inbox(workspace, "sam", "notes.csv", b"Item,Price\nBread,2.50\n")
+
+    drafted = invoke("doctor", "--workspace", str(workspace), str(path), "--draft-schema")
+    refused = invoke("doctor", "--workspace", str(workspace), str(notes), "--draft-schema")
+
+    assert drafted.exit_code == 0, drafted.output
+    assert drafted.output == (
+        f"wrote rules/umsaetze.yaml: check it, then `balance doctor {path}`\n"
+    )
+    assert refused.exit_code == 1
+    assert refused.output == (
+        "balance: cannot draft a schema from csv_inbox/sam/notes.csv: no column reads as dates"
+        " in one format\n"
+    )
