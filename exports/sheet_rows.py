@@ -77,9 +77,17 @@ def cell_xml(
     return blank
 
 
-def write_rows(sheet: Worksheet, first_row: int, rows: Sequence[Sequence], cells: list) -> int:
+def write_rows(
+    sheet: Worksheet,
+    first_row: int,
+    rows: Sequence[Sequence],
+    cells: list,
+    heights: dict[int, int] | None = None,
+) -> int:
     """Write rows from first_row (0-based) into the sheet's row file; returns the last row
-    that has a cell, or first_row - 1. A row without cells is left out, as xlsxwriter does."""
+    that has a cell, or first_row - 1. A row without cells is left out, as xlsxwriter does.
+    heights: pixels of the rows (0-based) taller than the default, as set_row_pixels sets."""
+    heights = heights or {}
     write = sheet.row_data_fh.write
     last_with_cells = first_row - 1
     for row_index, values in enumerate(rows, start=first_row):
@@ -87,7 +95,12 @@ def write_rows(sheet: Worksheet, first_row: int, rows: Sequence[Sequence], cells
         rendered = zip(cells, values, strict=True)
         row_xml = "".join([render(number, value) for render, value in rendered])
         if row_xml:
-            write(f'<row r="{number}">{row_xml}</row>')
+            height = heights.get(row_index)
+            if height is None:
+                write(f'<row r="{number}">{row_xml}</row>')
+            else:
+                points = f"{height * 0.75:.16g}"
+                write(f'<row r="{number}" ht="{points}" customHeight="1">{row_xml}</row>')
             last_with_cells = row_index
     return last_with_cells
 

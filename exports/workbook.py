@@ -22,8 +22,32 @@ MONTHLY_SHEET = "Monthly"
 DATA_QUALITY_SHEET = "Data_Quality"
 BALANCE_HISTORY_SHEET = "Balance_History"
 EXPORT_RECORD_SHEET = "_Export"  # hidden: what the export wrote, so the import sees only changes
-# What Queue_Review and Transactions both show of a transaction, first and in this order.
-TRANSACTION_DETAIL_HEADERS = (
+# Beside answers that could not be used: why. They are written back as typed, never blanked.
+KEPT_ANSWER_HEADER = "Not imported because"
+# What the user types, at the left, filled and frozen with the header row: then what is asked,
+# the transaction, and the suggestion (§4). The import finds columns by name, never position.
+ANSWER_HEADERS = ("Shared?", "Payer share %", "Policy", "Note")
+QUEUE_HEADERS = (
+    *ANSWER_HEADERS,
+    "Question",
+    "Date",
+    "Payer",
+    "Account",
+    "Description",
+    "Merchant",
+    "Category",
+    "Cost",  # positive = spent, as in the Shared_Ledger; Transactions show signed amounts
+    "Suggestion",
+    "txn_id",
+    KEPT_ANSWER_HEADER,
+)
+QUEUE_ORDER = "order by transaction_date desc, txn_id"  # newest first
+SHARED_CHOICES = ["Y", "N", "S", "D"]
+SHARING_QUESTION = "shared?"
+# A suggestion is shown in a few words; the whole reason is in the cell's comment.
+SUGGESTION_WIDTH = 32
+SUGGESTION_COMMENT_SIZE = {"x_scale": 2.5, "y_scale": 1.2}
+TRANSACTION_HEADERS = (
     "txn_id",
     "Date",
     "Payer",
@@ -32,23 +56,6 @@ TRANSACTION_DETAIL_HEADERS = (
     "Merchant",
     "Category",
     "Amount",
-)
-# Beside answers that could not be used: why. They are written back as typed, never blanked.
-KEPT_ANSWER_HEADER = "Not imported because"
-QUEUE_HEADERS = (
-    *TRANSACTION_DETAIL_HEADERS,
-    "Suggestion",
-    "Shared?",
-    "Payer share %",
-    "Policy",
-    "Note",
-    KEPT_ANSWER_HEADER,
-)
-ANSWER_HEADERS = ("Shared?", "Payer share %", "Policy", "Note")
-QUEUE_ORDER = "order by transaction_date desc, txn_id"  # newest first
-SHARED_CHOICES = ["Y", "N", "S", "D"]
-TRANSACTION_HEADERS = (
-    *TRANSACTION_DETAIL_HEADERS,
     "Kind",
     "Sharing",
     "Policy",
@@ -94,8 +101,10 @@ DATA_QUALITY_HEADERS = (
 )
 # Excel keeps `~$name` beside a workbook it has open, LibreOffice `.~lock.name#`.
 OWNER_FILE_NAMES = ("~${name}", ".~lock.{name}#")
-CHART_SIZE = {"x_scale": 1.6, "y_scale": 1.3}
-CHART_ROWS = 21  # rows a chart of CHART_SIZE covers, and a gap
+# The Summary prints on one landscape page: the tables at the left, the charts stacked at the
+# right, each chart in a band of rows (20 pixels each) that no page break crosses.
+CHART_SIZE = {"width": 600, "height": 300}
+CHART_ROWS = 16  # rows a chart of CHART_SIZE covers, and a gap
 
 Members = list[tuple[str, str]]  # (member_id, display_name) in members.csv order
 
@@ -204,18 +213,34 @@ def _write_summary(
         return  # a chart needs a series, and each member is one
     chart_column = len(monthly_headers) + 1
     balance_chart = _balance_chart(spreadsheet, members, history)
-    sheet.insert_chart(1, chart_column, balance_chart, CHART_SIZE)
+    spreadsheet.insert_chart(sheet, 1, chart_column, balance_chart, CHART_SIZE)
     monthly_chart = _monthly_chart(spreadsheet, members, monthly_top, monthly_rows)
-    sheet.insert_chart(1 + CHART_ROWS, chart_column, monthly_chart, CHART_SIZE)
+    spreadsheet.insert_chart(sheet, 1 + CHART_ROWS, chart_column, monthly_chart, CHART_SIZE)
+    charts_end = 1 + 2 * CHART_ROWS
+    if monthly_top + len(monthly_rows) >= charts_end:
+        # A long monthly table goes on below the charts' rows, on the next page.
+        sheet.set_h_pagebreaks([charts_end])
 
 
 def _balance_chart(spreadsheet: Spreadsheet, members: Members, history: list[tuple]):
-    """Each member's running balance, a line per member, from the Balance_History sheet."""
+    """The running balance from the Balance_History sheet. Two members' balances mirror each
+    other, so one line says it all: what the one owes the other (the member owed at the end,
+    else the first, is the one above zero). Any other household gets a line per member."""
     chart = spreadsheet.book.add_chart({"type": "line"})
     last_row = max(len(history), 1)
     days = chart_cache(row[0] for row in history)
+    columns = {column: name for column, (_member_id, name) in enumerate(members, start=1)}
+    if len(members) == 2:
+        ends_owed = 2 if history and history[-1][2] > 0 else 1
+        owed, owing = columns[ends_owed], columns[3 - ends_owed]
+        columns = {ends_owed: owed}
+        # Begins with words of its own: xlsxwriter reads a title starting with = as a formula.
+        chart.set_title({"name": f"What {owing} owes {owed}"})
+        chart.set_legend({"none": True})
+    else:
+        chart.set_title({"name": "Running balance (+ is owed)"})
     # Series names point at the header cells: a name typed as text could read as a formula.
-    for column, (_member_id, name) in enumerate(members, start=1):
+    for column, name in columns.items():
         chart.add_series(
             {
                 "name": [BALANCE_HISTORY_SHEET, 0, column],
@@ -224,9 +249,17 @@ def _balance_chart(spreadsheet: Spreadsheet, members: Members, history: list[tup
                 **_series_cache(name, days, chart_cache(row[column] for row in history)),
             }
         )
-    chart.set_title({"name": "Running balance (+ is owed)"})
-    chart.set_x_axis({"date_axis": True, "num_format": "yyyy-mm-dd"})
-    chart.set_y_axis({"num_format": "#,##0"})
+    # The dates run along the bottom, below the lowest balance, not along the zero line.
+    chart.set_x_axis(
+        {
+            "date_axis": True,
+            "num_format": "yyyy-mm",
+            "major_unit": 1,
+            "major_unit_type": "months",
+            "label_position": "low",
+        }
+    )
+    chart.set_y_axis({"num_format": "#,##0", "crossing": "min"})
     return chart
 
 
@@ -269,33 +302,92 @@ KeptAnswers = dict[str, dict[str, str]]  # txn_id → the answer cells as typed,
 
 
 def _answer_cells(kept: KeptAnswers, txn_id: str) -> tuple[str | None, ...]:
-    """The answer cells and reason the queue row of txn_id starts with: blank, or an answer
-    that could not be used, as typed."""
+    """The answer cells a queue row starts with: blank, or an answer that could not be used,
+    as typed."""
     answer = kept.get(txn_id)
     if answer is None:
-        return (None,) * (len(ANSWER_HEADERS) + 1)
-    return (*(answer[header] or None for header in ANSWER_HEADERS), answer["reason"])
+        return (None,) * len(ANSWER_HEADERS)
+    return tuple(answer[header] or None for header in ANSWER_HEADERS)
+
+
+def _question(kind: str, original_date, original_description, original_cost) -> str:
+    """What a queue row asks, in plain words: shared? or whether it is a copy of another."""
+    if kind != "duplicate":
+        return SHARING_QUESTION
+    if original_date is None:
+        return "duplicate?"
+    return f"duplicate of {original_date:%Y-%m-%d} {original_description} {original_cost:,.2f}?"
+
+
+def _short_suggestion(suggestion: str | None, merchant: str | None) -> str | None:
+    """The suggested answer in a few words: the Merchant column already says where, and a
+    suspect's account is the same as its original's by definition."""
+    if suggestion is None:
+        return None
+    short = suggestion.split(";")[0].split(" (copy of ")[0]
+    if merchant:
+        short = short.replace(f" at {merchant}", "")
+    short = short.replace("same account and amount, ", "same amount, ")
+    if len(short) > SUGGESTION_WIDTH:
+        short = short[: SUGGESTION_WIDTH - 1].rsplit(" ", 1)[0] + "…"
+    return short
 
 
 def _write_queue(spreadsheet: Spreadsheet, connection, kept: KeptAnswers) -> list[tuple]:
     """Every undecided expense and suspected duplicate, newest first, answers blank unless
-    one could not be used (§9.12)."""
+    one could not be used (§9.12). Returns (txn_id, question kind) per row, in sheet order."""
     rows = _fetch(
         connection,
         f"""
-        select txn_id, question, transaction_date, payer, account, description, merchant,
-            category, amount, suggestion
-        from marts.rpt_review_queue
+        select *
+        from (
+            select queue.txn_id, queue.question, queue.transaction_date, queue.payer,
+                queue.account, queue.description, queue.merchant, queue.category,
+                queue.amount as cost, queue.suggestion,
+                original.transaction_date as original_date,
+                original.description as original_description,
+                original.cost as original_cost
+            from marts.rpt_review_queue as queue
+            left join marts.fct_transactions as suspect on queue.txn_id = suspect.txn_id
+            left join marts.fct_transactions as original
+                on suspect.duplicate_of_txn_id = original.txn_id
+        )
         {QUEUE_ORDER}
         """,
     )
-    # The sheet shows every column of the queue but the question, then the answer cells.
+    cells, comments = [], []
+    for txn_id, kind, date, payer, account, description, merchant, category, cost, *rest in rows:
+        suggestion, *original = rest
+        short = _short_suggestion(suggestion, merchant)
+        reason = kept[txn_id]["reason"] if txn_id in kept else None
+        cells.append(
+            (
+                *_answer_cells(kept, txn_id),
+                _question(kind, *original),
+                *(date, payer, account, description, merchant, category, cost, short),
+                txn_id,
+                reason,
+            )
+        )
+        comments.append((suggestion if suggestion != short else None, reason))
     sheet = spreadsheet.data_sheet(
         QUEUE_SHEET,
         QUEUE_HEADERS,
-        [(row[0], *row[2:], *_answer_cells(kept, row[0])) for row in rows],
+        cells,
         "QueueReview",
+        styles=dict.fromkeys(ANSWER_HEADERS, spreadsheet.answer),
+        frozen_columns=len(ANSWER_HEADERS),
     )
+    # The whole reason behind a shortened suggestion, and why an answer could not be used
+    # (its column is at the far right), as comments: hovering over the cell shows them.
+    suggestion_column = QUEUE_HEADERS.index("Suggestion")
+    for sheet_row, (suggestion, reason) in enumerate(comments, start=1):
+        if suggestion:
+            spreadsheet.comment(
+                sheet, sheet_row, suggestion_column, suggestion, SUGGESTION_COMMENT_SIZE
+            )
+        if reason:
+            spreadsheet.comment(sheet, sheet_row, 0, f"{KEPT_ANSWER_HEADER}: {reason}")
     policies = [
         policy
         for (policy,) in connection.execute(
@@ -327,7 +419,7 @@ def _write_queue(spreadsheet: Spreadsheet, connection, kept: KeptAnswers) -> lis
     for header, validation in validations.items():
         column = QUEUE_HEADERS.index(header)
         sheet.data_validation(1, column, last_row, column, validation)
-    return rows
+    return [(txn_id, kind) for txn_id, kind, *_ in rows]
 
 
 def _write_export_record(spreadsheet: Spreadsheet, rows: list[tuple], kept: KeptAnswers) -> None:
@@ -337,7 +429,7 @@ def _write_export_record(spreadsheet: Spreadsheet, rows: list[tuple], kept: Kept
     for index, row in enumerate(rows, start=1):
         sheet.write_string(index, 0, row[0])
         sheet.write_string(index, 1, row[1])
-        for column, cell in enumerate(_answer_cells(kept, row[0])[: len(ANSWER_HEADERS)], 2):
+        for column, cell in enumerate(_answer_cells(kept, row[0]), 2):
             if cell:
                 sheet.write_string(index, column, cell)
     sheet.hide()

@@ -134,23 +134,25 @@ def test_outputs_are_written_with_the_review_queue(built_demo):
     assert book["Summary"]["A2"].value == HAND_COMPUTED_STATEMENT
     queue = book["Queue_Review"]
     header = [cell.value for cell in queue[1]]
+    # The answers first, then what is asked and about which expense (§4).
     assert header == [
-        "txn_id",
+        "Shared?",
+        "Payer share %",
+        "Policy",
+        "Note",
+        "Question",
         "Date",
         "Payer",
         "Account",
         "Description",
         "Merchant",
         "Category",
-        "Amount",
+        "Cost",
         "Suggestion",
-        "Shared?",
-        "Payer share %",
-        "Policy",
-        "Note",
+        "txn_id",
         "Not imported because",
     ]
-    descriptions = [row[4] for row in queue.iter_rows(min_row=2, values_only=True)]
+    descriptions = [row[8] for row in queue.iter_rows(min_row=2, values_only=True)]
     assert descriptions == [
         "SQ *JOES PIZZA",
         "TST* NOODLE BAR OAKLAND",
@@ -159,8 +161,8 @@ def test_outputs_are_written_with_the_review_queue(built_demo):
         "SQ *JOES PIZZA",
     ]
     validations = {str(v.sqref): v.formula1 for v in queue.data_validations.dataValidation}
-    assert validations["J2:J6"] == '"Y,N,S,D"'
-    assert validations["L2:L6"] == '"default,rent"'
+    assert validations["A2:A6"] == '"Y,N,S,D"'
+    assert validations["C2:C6"] == '"default,rent"'
     parquet = sorted(p.name for p in (built_demo / "output/powerbi").glob("*.parquet"))
     assert parquet == [
         "dim_accounts.parquet", "dim_categories.parquet", "dim_dates.parquet",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -15,21 +17,46 @@ from exports.review import workbook_answers_fingerprint
 from support import invoke, net_cents, query
 
 JULY_PIZZA = "2026-07-12"  # Alex paid 45.10 at Joe's Pizza; the demo leaves it undecided
-QUEUE_COLUMNS = {"Shared?": "J", "Payer share %": "K", "Policy": "L", "Note": "M"}
+# What the workbook's Queue_Review looked like before the answer columns moved to the left.
+PREVIOUS_QUEUE_HEADERS = (
+    "txn_id", "Date", "Payer", "Account", "Description", "Merchant", "Category", "Amount",
+    "Suggestion", "Shared?", "Payer share %", "Policy", "Note", "Not imported because",
+)  # fmt: skip
 
 
 def answer(workspace, date: str, workbook: str = "output/balance_data.xlsx", **cells) -> int:
-    """Type answers into the Queue_Review row of the expense dated `date`; returns its row."""
+    """Type answers into the Queue_Review row of the expense dated `date`, finding the
+    columns by their headers; returns its row."""
     path = workspace / workbook
     book = openpyxl.load_workbook(path)
     sheet = book["Queue_Review"]
+    columns = {cell.value: cell.column for cell in sheet[1]}
     for row in range(2, sheet.max_row + 1):
-        if sheet[f"B{row}"].value.date().isoformat() == date:
+        if sheet.cell(row, columns["Date"]).value.date().isoformat() == date:
             for header, value in cells.items():
-                sheet[f"{QUEUE_COLUMNS[header]}{row}"] = value
+                sheet.cell(row, columns[header]).value = value
             book.save(path)
             return row
     raise AssertionError(f"no queue row dated {date}")
+
+
+def rewrite_in_previous_order(path) -> None:
+    """Queue_Review as the previous version laid it out: the answer columns at the right,
+    `Amount` for the cost, no Question. The hidden export record stays as it was written."""
+    book = openpyxl.load_workbook(path)
+    sheet = book["Queue_Review"]
+    rows = [
+        dict(zip([cell.value for cell in sheet[1]], values, strict=True))
+        for values in sheet.iter_rows(min_row=2, values_only=True)
+    ]
+    index = book.sheetnames.index("Queue_Review")
+    book.remove(sheet)
+    previous = book.create_sheet("Queue_Review", index)
+    previous.append(PREVIOUS_QUEUE_HEADERS)
+    for row in rows:
+        row["Amount"] = row["Cost"]
+        previous.append([row[header] for header in PREVIOUS_QUEUE_HEADERS])
+    book.save(path)
 
 
 def journal_lines(workspace) -> list[dict]:
@@ -271,7 +298,7 @@ def test_a_percentage_typed_in_excel_means_that_many_percent(demo_copy):
     row = answer(demo_copy, JULY_PIZZA, **{"Shared?": "S", "Payer share %": 0.3})
     path = demo_copy / "output/balance_data.xlsx"
     book = openpyxl.load_workbook(path)
-    book["Queue_Review"][f"{QUEUE_COLUMNS['Payer share %']}{row}"].number_format = "0%"
+    book["Queue_Review"].cell(row, 2).number_format = "0%"  # B: Payer share %
     book.save(path)
 
     result = invoke("run", "--workspace", str(demo_copy))
@@ -301,3 +328,47 @@ def test_answers_typed_into_the_side_workbook_are_imported_by_the_next_run(demo_
     again = invoke("run", "--workspace", str(demo_copy))
     assert "imported" not in again.output  # read once
     assert journal_lines(demo_copy) == journal
+
+
+PREVIOUS_ORDER_ANSWERS = {
+    JULY_PIZZA: {"Shared?": "Y", "Note": "pizza night"},
+    "2026-08-12": {"Shared?": "S", "Payer share %": 30, "Policy": "default"},
+    "2026-08-21": {"Shared?": "N"},
+}
+
+
+def imported_lines(workspace) -> list[tuple]:
+    """The journal lines `balance review import` appends for PREVIOUS_ORDER_ANSWERS, without
+    their decided_at."""
+    before = len(journal_lines(workspace))
+    for date, cells in PREVIOUS_ORDER_ANSWERS.items():
+        answer(workspace, date, **cells)
+    result = invoke("review", "import", "--workspace", str(workspace))
+    assert result.exit_code == 0, result.output
+    assert "imported 3 answer(s)" in result.output
+    return [
+        tuple(value for key, value in line.items() if key != "decided_at")
+        for line in journal_lines(workspace)[before:]
+    ]
+
+
+def test_an_answer_file_in_the_previous_column_order_imports_the_same_lines(demo_copy, tmp_path):
+    """Readers find Queue_Review's columns by name (§4): answers typed into a workbook laid
+    out as the previous version wrote it give the journal the same lines."""
+    queue = openpyxl.load_workbook(demo_copy / "output/balance_data.xlsx")["Queue_Review"]
+    assert [cell.value for cell in queue[1]][:5] == [
+        "Shared?", "Payer share %", "Policy", "Note", "Question",
+    ]  # fmt: skip
+    previous = Path(shutil.copytree(demo_copy, tmp_path / "previous"))
+    rewrite_in_previous_order(previous / "output/balance_data.xlsx")
+    queue = openpyxl.load_workbook(previous / "output/balance_data.xlsx")["Queue_Review"]
+    assert [cell.value for cell in queue[1]] == list(PREVIOUS_QUEUE_HEADERS)
+
+    lines = imported_lines(demo_copy)
+
+    assert imported_lines(previous) == lines
+    assert [line[1:] for line in lines] == [  # in the sheet's order: newest first
+        ("personal", "", "", ""),
+        ("split", "30", "default", ""),
+        ("shared", "", "", "pizza night"),
+    ]

@@ -30,7 +30,7 @@ from support import invoke, query
 MONEY = "#,##0.00;[Red]-#,##0.00"
 SHEETS_AND_TABLES = {
     "Summary": {"Balances": "A7:B9", "SettleUp": "A12:C13", "MonthlyShared": "A16:D22"},
-    "Queue_Review": {"QueueReview": "A1:N6"},
+    "Queue_Review": {"QueueReview": "A1:O6"},
     "Transactions": {"Transactions": "A1:P125"},
     "Shared_Ledger": {"SharedLedger": "A1:O56"},
     "Monthly": {"Monthly": "A1:G44"},
@@ -43,8 +43,9 @@ TABLE_HEADERS = {
     "SettleUp": ["From", "To", "Amount"],
     "MonthlyShared": ["Month", "Alex", "Sam", "Total"],
     "QueueReview": [
-        "txn_id", "Date", "Payer", "Account", "Description", "Merchant", "Category", "Amount",
-        "Suggestion", "Shared?", "Payer share %", "Policy", "Note", "Not imported because",
+        "Shared?", "Payer share %", "Policy", "Note", "Question", "Date", "Payer", "Account",
+        "Description", "Merchant", "Category", "Cost", "Suggestion", "txn_id",
+        "Not imported because",
     ],
     "Transactions": [
         "txn_id", "Date", "Payer", "Account", "Description", "Merchant", "Category", "Amount",
@@ -65,6 +66,8 @@ TABLE_HEADERS = {
     "BalanceHistory": ["Date", "Alex", "Sam"],
 }  # fmt: skip
 DATA_SHEETS = ("Queue_Review", "Transactions", "Shared_Ledger", "Monthly", "Data_Quality")
+# Wider than a portrait page; the others print portrait.
+LANDSCAPE_SHEETS = ("Summary", "Queue_Review", "Transactions", "Shared_Ledger", "Data_Quality")
 HOSTILE_DESCRIPTIONS = {  # debit → description, in a Capital One download of Alex's
     "11.11": '=HYPERLINK("x")',
     "12.12": "+1",
@@ -105,7 +108,8 @@ def test_sheets_tables_and_headers(book):
             assert headers == TABLE_HEADERS[table_name], table_name
     for name in (*DATA_SHEETS, "Balance_History"):
         sheet = book[name]
-        assert sheet.freeze_panes == "A2", name
+        # Queue_Review keeps its answer columns in view with the header row.
+        assert sheet.freeze_panes == ("E2" if name == "Queue_Review" else "A2"), name
         widths = [sheet.column_dimensions[letter].width for letter in "ABC"]
         assert all(8 <= width <= 61 for width in widths), (name, widths)
 
@@ -128,24 +132,74 @@ def test_money_and_date_formats(book):
 def test_queue_review_is_newest_first_with_dropdowns(book):
     queue = book["Queue_Review"]
     rows = rows_of(queue)
-    assert [(row[1], row[4], row[7]) for row in rows] == [
-        (day("2026-09-12"), "SQ *JOES PIZZA", 41.3),
-        (day("2026-08-21"), "TST* NOODLE BAR OAKLAND", 57.4),
-        (day("2026-08-12"), "SQ *JOES PIZZA", 39.85),
-        (day("2026-07-12"), "SQ *JOES PIZZA", 45.1),
-        (day("2026-05-12"), "SQ *JOES PIZZA", 42.75),
+    # Question, Date, Description and Cost (positive: spent)
+    assert [(row[4], row[5], row[8], row[11]) for row in rows] == [
+        ("shared?", day("2026-09-12"), "SQ *JOES PIZZA", 41.3),
+        ("shared?", day("2026-08-21"), "TST* NOODLE BAR OAKLAND", 57.4),
+        ("shared?", day("2026-08-12"), "SQ *JOES PIZZA", 39.85),
+        ("shared?", day("2026-07-12"), "SQ *JOES PIZZA", 45.1),
+        ("shared?", day("2026-05-12"), "SQ *JOES PIZZA", 42.75),
     ]
-    assert rows[0][8] == "Y: 1 of 2 earlier at Joe's Pizza were shared"
-    assert all(row[9:] == (None,) * 5 for row in rows)
+    # The suggestion in a few words (the Merchant column says where), the reason in a comment.
+    assert rows[0][12] == "Y: 1 of 2 earlier were shared"
+    assert queue["M2"].comment.text == "Y: 1 of 2 earlier at Joe's Pizza were shared"
+    assert rows[1][12] is None and queue["M3"].comment is None
+    assert all(row[:4] == (None,) * 4 and row[14] is None for row in rows)
+    # The answer cells are filled; the cells the export writes are not.
+    for row in range(2, 7):
+        fills = [queue.cell(row, column).fill.fgColor.rgb for column in range(1, 16)]
+        assert fills[:4] == ["FFFFF2CC"] * 4, row
+        assert "FFFFF2CC" not in fills[4:], row
     validations = {
         str(v.sqref): (v.type, v.operator, v.formula1, v.formula2)
         for v in queue.data_validations.dataValidation
     }
     assert validations == {
-        "J2:J6": ("list", None, '"Y,N,S,D"', None),
-        "K2:K6": ("decimal", None, "0", "100"),  # no operator: between
-        "L2:L6": ("list", None, '"default,rent"', None),
+        "A2:A6": ("list", None, '"Y,N,S,D"', None),
+        "B2:B6": ("decimal", None, "0", "100"),  # no operator: between
+        "C2:C6": ("list", None, '"default,rent"', None),
     }
+
+
+@pytest.fixture
+def suspect_in_queue(built_demo, tmp_path) -> duckdb.DuckDBPyConnection:
+    """A copy of the demo warehouse in which the newest pizza of the queue is a suspected
+    duplicate of the pizza a month before: what a tie of two candidates leaves (§9.5)."""
+    copy = tmp_path / "balance.duckdb"
+    shutil.copyfile(built_demo / "warehouse/balance.duckdb", copy)
+    connection = duckdb.connect(str(copy))
+    suspect, original = "c0c8a72b202d34d4", "0645081d3ff5e21e"  # 2026-09-12, 2026-08-12
+    connection.execute(
+        "update marts.rpt_review_queue set question = 'duplicate', "
+        "suggestion = 'D: same account and amount, 31 day(s) apart; direct export wins "
+        "(copy of ' || ? || ')' where txn_id = ?",
+        [original, suspect],
+    )
+    connection.execute(
+        "update marts.fct_transactions set duplicate_of_txn_id = ? where txn_id = ?",
+        [original, suspect],
+    )
+    yield connection
+    connection.close()
+
+
+def test_queue_review_asks_whether_a_suspect_is_a_copy_of_its_original(suspect_in_queue, tmp_path):
+    written = export_workbook(suspect_in_queue, tmp_path / "balance_data.xlsx")
+
+    book = openpyxl.load_workbook(written)
+    queue = book["Queue_Review"]
+    header = [cell.value for cell in queue[1]]
+    rows = [dict(zip(header, row, strict=True)) for row in rows_of(queue)]
+    assert (rows[0]["txn_id"], rows[0]["Question"]) == (
+        "c0c8a72b202d34d4",
+        "duplicate of 2026-08-12 SQ *JOES PIZZA 39.85?",
+    )
+    assert rows[0]["Suggestion"] == "D: same amount, 31 day(s) apart"
+    assert queue["M2"].comment.text.startswith("D: same account and amount, 31 day(s) apart;")
+    assert [row["Question"] for row in rows[1:]] == ["shared?"] * 4
+    # The export record keeps the question the import checks D answers against.
+    record = list(book["_Export"].iter_rows(min_row=2, max_row=2, values_only=True))
+    assert record[0][:2] == ("c0c8a72b202d34d4", "duplicate")
 
 
 def test_summary_states_the_balance_settle_up_and_charts(book):
@@ -167,14 +221,43 @@ def test_summary_states_the_balance_settle_up_and_charts(book):
     assert monthly[-1] == (day("2026-09-01"), 1187.14, 1484.22, 2671.36)
     line, columns = summary._charts
     assert (line.tagname, columns.tagname, columns.grouping) == ("lineChart", "barChart", "stacked")
+    # Two members' balances mirror each other: one line, what Sam owes Alex, says it all.
     assert [(s.tx.strRef.f, s.cat.numRef.f, s.val.numRef.f) for s in line.series] == [
         ("Balance_History!$B$1", "Balance_History!$A$2:$A$182", "Balance_History!$B$2:$B$182"),
-        ("Balance_History!$C$1", "Balance_History!$A$2:$A$182", "Balance_History!$C$2:$C$182"),
     ]
     assert [(s.tx.strRef.f, s.val.numRef.f) for s in columns.series] == [
         ("Summary!$B$16", "Summary!$B$17:$B$22"),
         ("Summary!$C$16", "Summary!$C$17:$C$22"),
     ]
+
+
+def test_every_sheet_prints_one_page_wide_with_its_header_row_on_every_page(book):
+    for sheet in book.worksheets:
+        setup = sheet.page_setup
+        expected = "landscape" if sheet.title in LANDSCAPE_SHEETS else "portrait"
+        assert setup.orientation == expected, sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        # One page wide (an absent fitToWidth is 1), as many pages down as the rows take.
+        assert (setup.fitToWidth or 1, setup.fitToHeight) == (1, 0), sheet.title
+        if sheet.title in (*DATA_SHEETS, "Balance_History"):
+            assert sheet.print_title_rows == "$1:$1", sheet.title
+        assert sheet.oddFooter.left.text == "&A"  # the sheet's name on each page
+
+
+def test_summary_charts_stay_on_the_first_page_with_dates_along_the_bottom(book, built_demo):
+    summary = book["Summary"]
+    first_break = min((brk.id for brk in summary.row_breaks.brk), default=None)
+    charts_end = 1 + 2 * workbook.CHART_ROWS
+    assert first_break in (None, charts_end)  # a long monthly table goes on below them
+    assert all(chart.anchor.to.row < charts_end for chart in summary._charts)
+    with zipfile.ZipFile(built_demo / "output/balance_data.xlsx") as package:
+        line_chart = package.read("xl/charts/chart1.xml").decode()
+    date_axis = re.search(r"<c:dateAx>.*</c:dateAx>", line_chart).group()
+    # The date axis crosses the value axis at its minimum, its labels low: not on zero.
+    assert '<c:crosses val="min"/>' in date_axis
+    assert '<c:tickLblPos val="low"/>' in date_axis
+    assert "<c:legend>" not in line_chart  # one line, named by the title
+    assert "What Sam owes Alex" in line_chart
 
 
 def test_shared_ledger_runs_to_the_daily_balances(book, built_demo):
@@ -283,7 +366,7 @@ def hostile(built_demo, tmp_path_factory) -> Path:
 def test_text_excel_would_run_is_written_as_quoted_text(hostile):
     book = openpyxl.load_workbook(hostile / "output/balance_data.xlsx")
     queue = book["Queue_Review"]
-    cells = {queue.cell(row, 8).value: queue.cell(row, 5) for row in range(2, queue.max_row + 1)}
+    cells = {queue.cell(row, 12).value: queue.cell(row, 9) for row in range(2, queue.max_row + 1)}
     transactions = book["Transactions"]
     in_transactions = {
         transactions.cell(row, 5).value: transactions.cell(row, 5)
@@ -292,9 +375,9 @@ def test_text_excel_would_run_is_written_as_quoted_text(hostile):
     for debit, text in HOSTILE_DESCRIPTIONS.items():
         for cell in (cells[float(debit)], in_transactions[text]):
             assert (cell.value, cell.data_type, cell.quotePrefix) == (text, "s", True)
-    newest_first = {queue.cell(row, 5).value for row in range(2, 6)}
+    newest_first = {queue.cell(row, 9).value for row in range(2, 6)}
     assert newest_first == set(HOSTILE_DESCRIPTIONS.values())
-    assert queue["B2"].quotePrefix is False
+    assert queue["F2"].quotePrefix is False
     assert query(hostile, "select pending_review_count from marts.rpt_balance limit 1") == [(9,)]
 
 
@@ -438,7 +521,7 @@ def test_an_empty_warehouse_gives_empty_tables(emptied_warehouse, tmp_path):
 
     book = openpyxl.load_workbook(written)
     assert book["Summary"]["A2"].value == "No members."
-    assert dict(book["Queue_Review"].tables.items()) == {"QueueReview": "A1:N2"}
+    assert dict(book["Queue_Review"].tables.items()) == {"QueueReview": "A1:O2"}
     assert dict(book["Shared_Ledger"].tables.items()) == {"SharedLedger": "A1:K2"}
     assert dict(book["Data_Quality"].tables.items()) == {"DataQuality": "A1:J2"}
     assert rows_of(book["Data_Quality"]) == []  # the table's one row is blank
@@ -474,11 +557,54 @@ def soffice_converts(workbooks: list[Path], folder: Path) -> list[Path]:
     return [folder / f"{workbook.stem}.pdf" for workbook in workbooks]
 
 
-def test_libreoffice_opens_the_workbooks(built_demo, emptied_warehouse, tmp_path):
+def poppler(tool: str, *arguments: str) -> str:
+    """The output of a poppler-utils tool (pdfinfo, pdftotext)."""
+    path = shutil.which(tool)
+    if path is None:
+        pytest.fail(f"`{tool}` is missing: run `apt-get install -y poppler-utils`")
+    return subprocess.run(
+        [path, *arguments], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+
+
+def printed_pages(pdf: Path) -> list[tuple[str, bool, str]]:
+    """Each page of a workbook printed to PDF: its sheet (named in the page's footer),
+    whether it is landscape, and its text."""
+    count = int(re.search(r"^Pages:\s+(\d+)", poppler("pdfinfo", str(pdf)), re.M).group(1))
+    sizes = re.findall(
+        r"^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)",
+        poppler("pdfinfo", "-f", "1", "-l", str(count), str(pdf)),
+        re.M,
+    )
+    pages = []
+    for number, (width, height) in enumerate(sizes, start=1):
+        text = poppler("pdftotext", "-layout", "-f", str(number), "-l", str(number), str(pdf), "-")
+        footer = [line for line in text.splitlines() if f"page {number} of {count}" in line]
+        pages.append((footer[0].split()[0], float(width) > float(height), text))
+    return pages
+
+
+def test_libreoffice_opens_and_prints_the_workbooks(built_demo, emptied_warehouse, tmp_path):
     empty = export_workbook(emptied_warehouse, tmp_path / "empty/balance_data_empty.xlsx")
     pdfs = soffice_converts([built_demo / "output/balance_data.xlsx", empty], tmp_path / "pdf")
     for pdf in pdfs:
         assert pdf.read_bytes().startswith(b"%PDF"), pdf
+
+    pages = printed_pages(pdfs[0])
+    sheets = [sheet for sheet, _landscape, _text in pages]
+    # Every visible sheet, in order, one page wide: a handful of pages, not dozens.
+    assert list(dict.fromkeys(sheets)) == [name for name in SHEETS_AND_TABLES if name != "_Export"]
+    assert len(pages) <= 16, sheets
+    assert sheets.count("Summary") == sheets.count("Queue_Review") == 1, sheets
+    assert sheets.count("Transactions") >= 2, sheets  # so that its header shows repeated
+    for sheet, landscape, text in pages:
+        assert landscape == (sheet in LANDSCAPE_SHEETS), sheet
+        header_words = {
+            "Summary": ["Sam owes Alex $6,822.21", "What Sam owes Alex", "Monthly shared spending"],
+            "Queue_Review": ["Shared?", "Policy", "Question", "Suggestion", "txn_id"],
+            "Transactions": ["txn_id", "Description", "Amount", "File", "Line"],
+        }.get(sheet, [])
+        assert all(word in text for word in header_words), (sheet, text[:400])
 
 
 def test_a_very_large_warehouse_shows_recent_months_and_a_carried_forward_line(
