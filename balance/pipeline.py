@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -11,17 +13,22 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib.metadata import version
 from pathlib import Path
+
+import duckdb
 
 from balance.audit import export_audit_trail
 from balance.dbt import run_dbt
 from balance.explain import UnknownTransaction, explain_transaction
 from balance.health import read_account_links, read_health
+from balance.money import dollars, signed_dollars
 from balance.reporting import Reporter
 from balance.settle import format_statement, read_statement, write_statement_workbook
 from balance.workspace import PROJECT_ROOT, Workspace, make_private_dir
 from exports.files import file_state, move_aside, remove_stale_temporaries, write_private_text
+from exports.masking import mask_digit_runs
 from exports.powerbi import UnsafeColumnType, export_parquet
 from exports.review import (
     ReviewImport,
@@ -32,7 +39,9 @@ from exports.review import (
 )
 from exports.summary import read_balance_summary
 from exports.workbook import ANSWER_HEADERS, export_workbook, queue_txn_ids
-from ingest.doctor import Diagnosis, diagnose
+from ingest.doctor import Diagnosis, diagnose, write_draft_schema
+from ingest.draft_schema import DraftError
+from ingest.encodings import decode
 from ingest.household import HouseholdError
 from ingest.inbox import (
     IngestReport,
@@ -375,7 +384,10 @@ def run(workspace: Workspace, report: Reporter | None = None, force: bool = Fals
     report = report or Reporter()
     last = _last_run(workspace, report)
     _require_output_folders(workspace)
+    journal_lines = _journal_line_count(workspace)
     _import_changed_answers(workspace, last, report)
+    answered = _answers_since(workspace, journal_lines)
+    effects_before = _balance_effects(workspace, answered)
     fingerprint = inputs_fingerprint(workspace)
     outputs_present = workspace.workbook.exists() and workspace.powerbi.is_dir()
     if (
@@ -401,7 +413,118 @@ def run(workspace: Workspace, report: Reporter | None = None, force: bool = Fals
         export(workspace, report)
     _remember(workspace, report, fingerprint=fingerprint, last_run=utc_now().isoformat() + "Z")
     summary = _last_run(workspace, report)
+    if answered:
+        for line in _balance_moved_lines(workspace, last, summary, answered, effects_before):
+            report(line)
     return RunOutcome(summary["statement"], quarantined)
+
+
+def _journal_line_count(workspace: Workspace) -> int:
+    journal = workspace.decisions_journal
+    return len(journal.read_bytes().splitlines()) if journal.is_file() else 0
+
+
+def _answers_since(workspace: Workspace, line_count: int) -> dict[str, str]:
+    """txn_id → the answer (sharing) of every journal line appended after the first
+    line_count lines: the journal is append-only, so these are this run's imports."""
+    if not workspace.decisions_journal.is_file():
+        return {}
+    text, _encoding = decode(workspace.decisions_journal.read_bytes())
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    header = [cell.strip().casefold() for cell in rows[0]] if rows else []
+    if "txn_id" not in header or "sharing" not in header:
+        return {}
+    txn, sharing = header.index("txn_id"), header.index("sharing")
+    return {
+        row[txn].strip(): row[sharing].strip()
+        for row in rows[max(line_count, 1) :]
+        if len(row) > max(txn, sharing) and row[txn].strip()
+    }
+
+
+def _balance_effects(workspace: Workspace, answered: dict[str, str]) -> dict[str, dict[str, int]]:
+    """txn_id → member → cents each answered transaction moves the balance by, as built."""
+    if not answered or not workspace.warehouse.exists():
+        return {}
+    try:
+        with connect(workspace.warehouse, read_only=True) as connection:
+            rows = connection.execute(
+                "select txn_id, member_id, balance_effect_cents from marts.fct_shares"
+                " where not is_before_clean_slate and list_contains(?, txn_id)",
+                [list(answered)],
+            ).fetchall()
+    except (WarehouseLocked, duckdb.Error):
+        return {}  # no warehouse built yet: nothing was counted before
+    effects: dict[str, dict[str, int]] = {}
+    for txn_id, member_id, cents in rows:
+        effects.setdefault(txn_id, {})[member_id] = int(cents)
+    return effects
+
+
+def _balance_moved_lines(
+    workspace: Workspace,
+    last: dict,
+    summary: dict,
+    answered: dict[str, str],
+    effects_before: dict[str, dict[str, int]],
+) -> list[str]:
+    """How the balance moved since the last run, and what each imported answer did to it."""
+    effects_after = _balance_effects(workspace, answered)
+    with connect(workspace.warehouse, read_only=True) as connection:
+        names = dict(
+            connection.execute("select member_id, display_name from marts.dim_members").fetchall()
+        )
+        facts = {
+            txn_id: (date, description, cost)
+            for txn_id, date, description, cost in connection.execute(
+                "select txn_id, transaction_date, description, -amount_cents from"
+                " marts.fct_transactions where list_contains(?, txn_id)",
+                [list(answered)],
+            ).fetchall()
+        }
+
+    def moves(cents_by_member: dict[str, int]) -> str:
+        shown = [(names.get(m, m), c) for m, c in sorted(cents_by_member.items()) if c]
+        return ", ".join(f"{name} {signed_dollars(cents)}" for name, cents in shown) or "none"
+
+    before = {m: _cents(v) for m, v in last.get("balance", {}).items()}
+    after = {m: _cents(v) for m, v in summary.get("balance", {}).items()}
+    moved = {m: after.get(m, 0) - before.get(m, 0) for m in {*before, *after}}
+    lines = [
+        f"The balance moved: {moves(moved)} (now: {summary['statement']};"
+        f" before: {last.get('statement', 'no balance yet')})"
+    ]
+    lines.append(f"{len(answered)} answer(s) imported, each moving it by:")
+    for txn_id, answer in sorted(
+        answered.items(), key=lambda item: facts.get(item[0], ("",))[0] or ""
+    ):
+        change = {
+            member: effects_after.get(txn_id, {}).get(member, 0)
+            - effects_before.get(txn_id, {}).get(member, 0)
+            for member in {*effects_after.get(txn_id, {}), *effects_before.get(txn_id, {})}
+        }
+        date, description, cost = facts.get(txn_id, (None, "(no longer in the warehouse)", 0))
+        lines.append(
+            mask_digit_runs(
+                f"  {answer:<13} {str(date or ''):<10}  {description}  cost {dollars(cost or 0)}"
+                f"  → {moves(change)}  ({txn_id})"
+            )
+        )
+    return lines
+
+
+def _cents(amount: str) -> int:
+    return int(Decimal(amount) * 100)
+
+
+def draft_schema(workspace: Workspace, path: Path) -> Path:
+    """`balance doctor FILE --draft-schema`: a starter schema in rules/ for FILE's layout."""
+    try:
+        return write_draft_schema(workspace, path)
+    except DraftError as error:
+        raise PipelineError(
+            f"cannot draft a schema from {workspace.relative(path)}: {error}"
+        ) from None
 
 
 def doctor(workspace: Workspace, path: Path) -> Diagnosis:
@@ -442,6 +565,12 @@ def check(workspace: Workspace, report: Reporter | None = None) -> int:
             "order by check_name, subject"
         ).fetchall()
         links = read_account_links(connection)
+    # A rejected file the user has since removed needs nothing more (a link is its own entry).
+    findings = [
+        finding
+        for finding in findings
+        if finding[0] != "rejected_file" or os.path.lexists(workspace.root / finding[1])
+    ]
     current = None
     for check_name, subject, detail, next_step in findings:
         if check_name != current:
@@ -511,6 +640,7 @@ def status_text(workspace: Workspace, as_json: bool = False, report: Reporter | 
         "statement": last["statement"],
         "pending_review": last["pending_review"],
         "pending_amount": last["pending_amount"],
+        "duplicate_questions": last.get("duplicate_questions", 0),
         "files": {"loaded": last["files_loaded"], "quarantined": last.get("files_quarantined", 0)},
         "last_run": last["last_run"],
         "last_build": last.get("build", {}),
@@ -525,10 +655,15 @@ def status_text(workspace: Workspace, as_json: bool = False, report: Reporter | 
     if as_json:
         return json.dumps(status, indent=2)
     build_state = status["last_build"]
+    pending = (
+        f"{status['pending_review']} expense(s) for ${status['pending_amount']} still to review"
+        " (not in the balance)"
+    )
     lines = [
-        status["statement"],
-        f"pending review: {status['pending_review']} expense(s), ${status['pending_amount']}",
-        f"files: {status['files']['loaded']} loaded, {status['files']['quarantined']} rejected",
+        f"{status['statement']}" + (f"; {pending}" if status["pending_review"] else ""),
+        f"to review: {status['pending_review']} expense(s), ${status['pending_amount']};"
+        f" {status['duplicate_questions']} duplicate question(s)",
+        f"files: {status['files']['loaded']} loaded, {status['files']['quarantined']} quarantined",
         f"last run: {status['last_run']}",
     ]
     if build_state.get("succeeded", True):
@@ -536,7 +671,7 @@ def status_text(workspace: Workspace, as_json: bool = False, report: Reporter | 
     else:
         lines.append("last build FAILED: " + "; ".join(build_state.get("failures", [])))
     for path in last.get("quarantined_files", []):
-        lines.append(f"rejected: {path} (`balance doctor {path}` says why)")
+        lines.append(f"quarantined: {path} (`balance doctor {path}` says why)")
     kinds = status["transactions_by_kind"]
     if kinds:
         counts = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
@@ -605,6 +740,7 @@ LAST_RUN_FACTS: dict[str, Callable[[object], bool]] = {
     "statement": _is_text,
     "pending_review": _is_count,
     "pending_amount": _is_text,
+    "duplicate_questions": _is_count,
     "files_loaded": _is_count,
     "files_quarantined": _is_count,
     "quarantined_files": _is_list_of(_is_text),

@@ -29,6 +29,7 @@ class Statement:
     spending: list[tuple]  # category, payer_member_id, cost_cents, then a share per member
     settlements: list[tuple]  # date, from_member_id, to_member_id, amount_cents
     transfers: list[tuple]  # from_member_id, to_member_id, amount_cents: the settle-up
+    pending: tuple[int, int] = (0, 0)  # expenses up to as_of waiting for review: count, cents
 
     def name(self, member_id: str) -> str:
         return self.names.get(member_id, member_id)
@@ -73,6 +74,12 @@ def read_statement(connection, as_of: dt.date | None = None) -> Statement:
         "from marts.fct_settlements where settlement_date between ? and ? order by all",
         [period_start, as_of],
     ).fetchall()
+    # Not in these figures until answered: said beside every total.
+    pending = connection.execute(
+        "select count(*), coalesce(sum(-amount_cents), 0) from marts.fct_transactions"
+        " where is_pending_review and transaction_date <= ?",
+        [as_of],
+    ).fetchone()
     transfers = connection.execute(
         "select from_member_id, to_member_id, amount_cents from marts.rpt_settle_up_daily "
         f"where as_of_date = {LAST_DAY_ON_OR_BEFORE} order by transfer_order",
@@ -88,6 +95,7 @@ def read_statement(connection, as_of: dt.date | None = None) -> Statement:
                   for row in spending],
         settlements=settlements,
         transfers=transfers,
+        pending=(int(pending[0]), int(pending[1])),
     )  # fmt: skip
 
 
@@ -132,6 +140,12 @@ def format_statement(statement: Statement) -> str:
         "",
         f"To settle: {settle_up_text(statement)}",
     ]
+    if statement.pending[0]:
+        count, cents = statement.pending
+        lines.append(
+            f"Not in these figures: {count} expense(s) for ${dollars(cents)} still to review"
+            " (answer them in Queue_Review, then balance run)"
+        )
     return mask_digit_runs("\n".join(lines))
 
 

@@ -13,12 +13,16 @@ def read_balance_summary(connection) -> dict:
         """
     ).fetchall()
     files_loaded = connection.execute("select count(*) from raw.files").fetchone()[0]
+    duplicate_questions = connection.execute(
+        "select count(*) from marts.rpt_review_queue where question = 'duplicate'"
+    ).fetchone()[0]
     if not rows:
         return {
             "balance": {},
             "statement": "No members.",
             "pending_review": 0,
             "pending_amount": "0.00",
+            "duplicate_questions": int(duplicate_questions),
             "files_loaded": files_loaded,
         }
     return {
@@ -26,5 +30,6 @@ def read_balance_summary(connection) -> dict:
         "statement": rows[0][2],
         "pending_review": int(rows[0][3]),
         "pending_amount": rows[0][4],
+        "duplicate_questions": int(duplicate_questions),
         "files_loaded": int(files_loaded),
     }

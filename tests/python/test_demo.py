@@ -194,15 +194,16 @@ def test_status_shows_files_counts_and_warnings(built_demo):
 
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
+    # What waits for review is said beside the total; files use the words of `status --json`.
     assert lines[:3] == [
-        HAND_COMPUTED_STATEMENT,
-        "pending review: 5 expense(s), $226.40",
-        "files: 5 loaded, 1 rejected",
+        f"{HAND_COMPUTED_STATEMENT}; 5 expense(s) for $226.40 still to review (not in the balance)",
+        "to review: 5 expense(s), $226.40; 0 duplicate question(s)",
+        "files: 5 loaded, 1 quarantined",
     ]
     assert lines[4].startswith("last build: passed at ")
     days = (dt.date.today() - dt.date(2026, 9, 28)).days  # the demo's last day
     assert lines[5:] == [
-        "rejected: csv_inbox/sam/sparkasse_umsaetze_2026.csv "
+        "quarantined: csv_inbox/sam/sparkasse_umsaetze_2026.csv "
         "(`balance doctor csv_inbox/sam/sparkasse_umsaetze_2026.csv` says why)",
         "transactions: 124 (8 duplicate, 60 expense, 6 ignored, 24 income, 2 settlement, "
         "24 transfer)",

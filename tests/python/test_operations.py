@@ -279,6 +279,11 @@ def test_check_on_the_demo_names_the_rejected_file_and_what_to_do(demo_copy):
         "    → balance doctor csv_inbox/sam/sparkasse_umsaetze_2026.csv",
         "balance: 1 finding(s) need attention",
     ]
+    # Once the user removes the file, it needs nothing more.
+    (demo_copy / "csv_inbox/sam/sparkasse_umsaetze_2026.csv").unlink()
+    after = invoke("check", "--workspace", str(demo_copy))
+    assert after.exit_code == 0, after.output
+    assert after.output.splitlines() == ["Invariants: 11 of 11 hold", "No findings."]
 
 
 def test_check_without_a_warehouse_says_what_to_do(tmp_path):

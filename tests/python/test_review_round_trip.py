@@ -65,15 +65,17 @@ def journal_lines(workspace) -> list[dict]:
 
 
 @pytest.mark.parametrize(
-    ("shared", "payer_share", "alex_gains_cents", "journal_sharing"),
+    ("shared", "payer_share", "alex_gains_cents", "journal_sharing", "moved"),
     [
-        ("Y", None, 2255, "shared"),  # 45.10 / 2: Sam owes half
-        ("N", None, 0, "personal"),  # Alex's alone: nothing moves
-        ("S", 30, 3157, "split"),  # Alex bears 30 % = 13.53; Sam 70 % = 31.57
+        # 45.10 / 2: Sam owes half
+        ("Y", None, 2255, "shared", "Alex +22.55, Sam −22.55"),
+        ("N", None, 0, "personal", "none"),  # Alex's alone: nothing moves
+        # Alex bears 30 % = 13.53; Sam 70 % = 31.57
+        ("S", 30, 3157, "split", "Alex +31.57, Sam −31.57"),
     ],
 )
 def test_an_answer_moves_the_balance_by_the_exact_cents(
-    demo_copy, shared, payer_share, alex_gains_cents, journal_sharing
+    demo_copy, shared, payer_share, alex_gains_cents, journal_sharing, moved
 ):
     before = net_cents(demo_copy)
     answer(demo_copy, JULY_PIZZA, **{"Shared?": shared, "Payer share %": payer_share})
@@ -82,6 +84,18 @@ def test_an_answer_moves_the_balance_by_the_exact_cents(
 
     assert result.exit_code == 0, result.output
     assert "imported 1 answer(s)" in result.output
+    # The run says how the balance moved, and which answer moved it by how much.
+    statement = f"Sam owes Alex ${6822.21 + alex_gains_cents / 100:,.2f}"
+    lines = result.output.splitlines()
+    assert (
+        f"The balance moved: {moved} (now: {statement}; before: Sam owes Alex $6,822.21)"
+    ) in lines
+    assert "1 answer(s) imported, each moving it by:" in lines
+    july_pizza = [line for line in lines if line.startswith(f"  {journal_sharing} ")]
+    assert len(july_pizza) == 1
+    assert july_pizza[0].startswith(
+        f"  {journal_sharing:<13} 2026-07-12  SQ *JOES PIZZA  cost 45.10  → {moved}  ("
+    )
     after = net_cents(demo_copy)
     assert after["alex"] - before["alex"] == alex_gains_cents
     assert after["sam"] - before["sam"] == -alex_gains_cents
