@@ -288,6 +288,41 @@ def review_import(workspace, report, workbook):
 
 
 @cli.command()
+@workspace_command("shell")
+@click.option(
+    "--command", "-c", "sql", metavar="SQL", help="Run SQL and exit instead of opening the shell."
+)
+def shell(workspace, report, sql):
+    """Open the DuckDB shell on a read-only snapshot of the warehouse.
+
+    Every run refreshes output/warehouse_snapshot.duckdb, so a shell left open never stops the
+    next run; it shows the warehouse as that run left it. Schemas: raw, staging,
+    intermediate, marts (start with marts; columns carry their descriptions).
+
+    \b
+    Example:
+      balance shell
+      balance shell -c "select statement from marts.rpt_balance limit 1"
+    """
+    exit_code = pipeline.shell(workspace, sql)
+    if exit_code:
+        raise SystemExit(exit_code)
+
+
+@cli.command()
+@workspace_command("docs", writes=True)
+def docs(workspace, report):
+    """Build the documentation site of the models: every table and column, their tests and
+    lineage, as one page at output/docs/index.html.
+
+    \b
+    Example:
+      balance docs
+    """
+    pipeline.build_docs(workspace, report)
+
+
+@cli.command()
 @workspace_command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def status(workspace, report, as_json):

@@ -65,7 +65,7 @@ def run_dbt(workspace: Workspace, subcommand: str = "build", extra_args=()) -> B
     run_results.unlink(missing_ok=True)  # never read a previous build's verdict
     command = [
         str(Path(sys.executable).with_name("dbt")),
-        subcommand,
+        *subcommand.split(),  # "build", or "docs generate"
         "--project-dir",
         str(PROJECT_ROOT),
         "--profiles-dir",

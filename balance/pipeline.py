@@ -8,6 +8,9 @@ import hashlib
 import io
 import json
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,14 +23,20 @@ from pathlib import Path
 import duckdb
 
 from balance.audit import export_audit_trail
-from balance.dbt import run_dbt
+from balance.dbt import dbt_target_dir, run_dbt
 from balance.explain import UnknownTransaction, explain_transaction
 from balance.health import read_account_links, read_health
 from balance.money import dollars, signed_dollars
 from balance.reporting import Reporter
 from balance.settle import format_statement, read_statement, write_statement_workbook
 from balance.workspace import PROJECT_ROOT, Workspace, make_private_dir
-from exports.files import file_state, move_aside, remove_stale_temporaries, write_private_text
+from exports.files import (
+    file_state,
+    move_aside,
+    remove_stale_temporaries,
+    replace_atomically,
+    write_private_text,
+)
 from exports.masking import mask_digit_runs
 from exports.powerbi import UnsafeColumnType, export_parquet
 from exports.review import (
@@ -187,6 +196,7 @@ def export(workspace: Workspace, report: Reporter | None = None) -> None:
         raise PipelineError(
             f"cannot write {where} ({error.strerror or error}); the previous outputs are kept"
         ) from None
+    refresh_warehouse_snapshot(workspace, report)
     for link in summary["account_links"]:
         report(link)
     shown = workspace.relative(written)
@@ -515,6 +525,48 @@ def _balance_moved_lines(
 
 def _cents(amount: str) -> int:
     return int(Decimal(amount) * 100)
+
+
+def refresh_warehouse_snapshot(workspace: Workspace, report: Reporter) -> None:
+    """Copy the warehouse, checkpointed, to output/warehouse_snapshot.duckdb in one rename: a
+    shell open on the previous copy keeps reading it and holds no lock the next run needs."""
+    try:
+        with connect(workspace.warehouse) as connection:
+            connection.execute("checkpoint")  # everything in the one file, nothing in a WAL
+    except WarehouseLocked:
+        report.warn_once(
+            f"{workspace.relative(workspace.warehouse_snapshot)} was not refreshed: the "
+            "warehouse is open in another program (use `balance shell`, which opens the snapshot)"
+        )
+        return
+    replace_atomically(
+        workspace.warehouse_snapshot, lambda path: shutil.copyfile(workspace.warehouse, path)
+    )
+
+
+def shell(workspace: Workspace, command: str | None = None) -> int:
+    """`balance shell`: the DuckDB shell on the last run's snapshot, read-only; its exit code."""
+    if not workspace.warehouse_snapshot.exists():
+        raise PipelineError(
+            f"no {workspace.relative(workspace.warehouse_snapshot)} yet: run `balance run` first"
+        )
+    duckdb_cli = Path(sys.executable).with_name("duckdb")
+    arguments = [str(duckdb_cli), "-readonly", str(workspace.warehouse_snapshot)]
+    if command:
+        arguments += ["-c", command]
+    return subprocess.run(arguments, check=False).returncode
+
+
+def build_docs(workspace: Workspace, report: Reporter) -> Path:
+    """`balance docs`: dbt's documentation site of the models, with the warehouse's columns,
+    as one static page in output/docs/ (never in the project's folder)."""
+    result = run_dbt(workspace, "docs generate", ["--static"])
+    if not result.succeeded:
+        raise PipelineError("dbt docs generate failed: " + "; ".join(result.failures))
+    generated = dbt_target_dir(workspace) / "target" / "static_index.html"
+    target = replace_atomically(workspace.docs_site, lambda path: shutil.copyfile(generated, path))
+    report(f"wrote {workspace.relative(target)}: open it in a browser")
+    return target
 
 
 def draft_schema(workspace: Workspace, path: Path) -> Path:

@@ -52,6 +52,16 @@ class Workspace:
         return self.output / "powerbi"
 
     @property
+    def warehouse_snapshot(self) -> Path:
+        """A read-only copy of the warehouse, refreshed by every run: a shell open on it never
+        holds the lock a run needs."""
+        return self.output / "warehouse_snapshot.duckdb"
+
+    @property
+    def docs_site(self) -> Path:
+        return self.output / "docs" / "index.html"
+
+    @property
     def logs(self) -> Path:
         return self.root / "logs"
 

@@ -31,8 +31,9 @@ COMMANDS = all_commands(cli)
 
 def test_the_commands_of_the_brief_exist():
     assert sorted(" ".join(c) for c in COMMANDS) == [
-        "archive", "audit", "backup", "build", "check", "demo", "doctor", "explain", "export",
-        "forget", "ingest", "init", "restore", "review import", "run", "settle", "status",
+        "archive", "audit", "backup", "build", "check", "demo", "docs", "doctor", "explain",
+        "export", "forget", "ingest", "init", "restore", "review import", "run", "settle",
+        "shell", "status",
     ]  # fmt: skip
 
 
