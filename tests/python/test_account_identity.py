@@ -367,7 +367,9 @@ def test_an_answer_given_before_a_row_became_a_suspect_does_not_close_the_questi
     ]
     # `status` counts the duplicate question apart from the two undecided card meals.
     status = invoke("status", "--workspace", str(built))
-    assert status.output.splitlines()[1] == "to review: 2 expense(s), $25.00; 1 duplicate question(s)"
+    assert (
+        status.output.splitlines()[1] == "to review: 2 expense(s), $25.00; 1 duplicate question(s)"
+    )
 
     # D confirms it; its Y moves to the card meal it copies: 12.50 shared, Sam owes 6.25.
     workspace = shutil.copytree(built, tmp_path / "household")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -13,6 +15,8 @@ import pytest
 
 from balance.workspace import PROJECT_ROOT
 from exports.powerbi import EXPORTED_MARTS, POWER_BI_TYPES, UnsafeColumnType, export_parquet
+
+from support import invoke, make_workspace, put_in_inbox, query
 
 DICTIONARY = PROJECT_ROOT / "docs/powerbi.md"
 # How each documented type is stored in Parquet: TIMESTAMP in microseconds, 64-bit integers.
@@ -28,6 +32,10 @@ PARQUET_TYPES = {
 FILE_HEADING = re.compile(r"### `output/(?P<path>[\w/]+\.parquet)`")
 COLUMN_ROW = re.compile(r"\| `(?P<column>\w+)` \| (?P<type>[A-Z]+(\(\d+,\d+\))?) \| .+ \|")
 RELATIONSHIP_ROW = re.compile(r"\| `(\w+)\.(\w+)` \| `(\w+)\.(\w+)` \| (yes|no) \| .+ \|")
+MEASURES_SECTION = re.compile(r"^## Measures \(DAX\)\n(?P<text>.*?)^## ", re.MULTILINE | re.DOTALL)
+DAX_BLOCK = re.compile(r"^```dax\n(?P<code>.*?)^```", re.MULTILINE | re.DOTALL)
+COLUMN_REFERENCE = re.compile(r"\b(\w+)\[(\w+)\]")
+TABLE_AND_COLUMNS_ROW = re.compile(r"\| `(?P<table>\w+)` \| (?P<columns>`\w+`(, `\w+`)*) \| .+ \|")
 
 
 def documented_columns() -> dict[str, list[tuple[str, str]]]:
@@ -61,17 +69,38 @@ def test_every_file_has_the_documented_columns_and_types(built_demo):
         ], path
 
 
-def test_relationships_join_documented_columns():
+def documented_tables() -> dict[str, set[str]]:
+    """Power BI table → its columns, as the folder's queries name them."""
     tables = {
         path.removeprefix("powerbi/").removesuffix(".parquet"): {name for name, _ in columns}
         for path, columns in documented_columns().items()
     }
     tables["payers"] = tables["dim_members"]  # dim_members loaded a second time, as the payer
+    return tables
+
+
+def test_relationships_join_documented_columns():
+    tables = documented_tables()
     relationships = RELATIONSHIP_ROW.findall(DICTIONARY.read_text(encoding="utf-8"))
     assert len(relationships) == 25
     for from_table, from_column, to_table, to_column, _active in relationships:
         assert from_column in tables[from_table], (from_table, from_column)
         assert to_column in tables[to_table], (to_table, to_column)
+
+
+def test_measures_name_documented_tables_and_columns():
+    section = MEASURES_SECTION.search(DICTIONARY.read_text(encoding="utf-8"))["text"]
+    tables = documented_tables()
+    measures = DAX_BLOCK.findall(section)
+    references = COLUMN_REFERENCE.findall(section)  # in the measures and in the text around them
+    semi_additive = TABLE_AND_COLUMNS_ROW.finditer(section)
+
+    assert [code.split(" =", 1)[0] for code in measures] == ["Balance", "Shared spend", "Spend"]
+    assert ("fct_balances_daily", "net_amount") in references
+    for table, column in references:
+        assert column in tables[table], (table, column)
+    for row in semi_additive:
+        assert set(re.findall(r"\w+", row["columns"])) <= tables[row["table"]], row[0]
 
 
 def test_row_counts_and_figures(built_demo):
@@ -89,7 +118,7 @@ def test_row_counts_and_figures(built_demo):
         "powerbi/dim_accounts.parquet": 5,
         "powerbi/dim_merchants.parquet": 20,
         "powerbi/dim_categories.parquet": 12,
-        "powerbi/dim_dates.parquet": 181,
+        "powerbi/dim_dates.parquet": 183,
         "powerbi/rpt_balance.parquet": 2,
         "powerbi/rpt_settle_up.parquet": 1,
         "powerbi/rpt_monthly.parquet": 43,
@@ -143,3 +172,44 @@ def test_a_type_power_bi_would_misread_stops_the_export_before_any_file(tmp_path
         "DECIMAL(18,2), DECIMAL(5,2), TIMESTAMP, VARCHAR in the model"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+CAPITAL_ONE = "Transaction Date,Posted Date,Card No.,Description,Category,Debit,Credit\n"
+
+
+@pytest.fixture(scope="module")
+def mid_month_workspace(tmp_path_factory) -> Path:
+    """After one `balance run`: a card whose rows start on 5 March and end on 17 April 2026."""
+    workspace = make_workspace(tmp_path_factory.mktemp("mid_month") / "household")
+    put_in_inbox(
+        workspace,
+        "alex",
+        "card.csv",
+        (
+            CAPITAL_ONE + "2026-03-05,2026-03-06,2463,CAFE,Dining,4.50,\n"
+            "2026-03-20,2026-03-21,2463,GROCER,Groceries,61.20,\n"
+            "2026-04-17,2026-04-18,2463,CAFE,Dining,5.25,\n"
+        ).encode(),
+    )
+    result = invoke("run", "--workspace", str(workspace))
+    assert result.exit_code == 0, result.output
+    return workspace
+
+
+def test_dim_dates_holds_the_whole_first_and_last_months(mid_month_workspace):
+    whole_months = [(date(2026, 3, 1), date(2026, 4, 30), 31 + 30)]
+
+    assert query(
+        mid_month_workspace,
+        "select min(transaction_date), max(transaction_date) from marts.fct_transactions",
+    ) == [(date(2026, 3, 5), date(2026, 4, 17))]
+    assert (
+        query(
+            mid_month_workspace,
+            "select min(calendar_date), max(calendar_date), count(distinct calendar_date) "
+            "from marts.dim_dates",
+        )
+        == whole_months
+    )
+    days = pq.read_table(mid_month_workspace / "output/powerbi/dim_dates.parquet")["calendar_date"]
+    assert [(min(days.to_pylist()), max(days.to_pylist()), len(days))] == whole_months

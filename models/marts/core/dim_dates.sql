@@ -1,15 +1,28 @@
--- Every day from the first to the last transaction, for time intelligence in Power BI.
+-- Every day of every month that holds a dated fact, for time intelligence in Power BI. Whole
+-- months, so that a month's first day (rpt_monthly.month_start) always finds its date and a
+-- month's totals never stop at the last transaction day. Balance days count too: an opening
+-- balance may be dated before the first transaction.
 with
 
 fct_transactions as (
     select * from {{ ref('fct_transactions') }}
 ),
 
+fct_balances_daily as (
+    select * from {{ ref('fct_balances_daily') }}
+),
+
+fact_dates as (
+    select transaction_date as fact_date from fct_transactions
+    union all
+    select balance_date as fact_date from fct_balances_daily
+),
+
 date_range as (
     select
-        min(transaction_date) as first_date,
-        max(transaction_date) as last_date
-    from fct_transactions
+        cast(date_trunc('month', min(fact_date)) as date) as first_date,
+        last_day(max(fact_date)) as last_date
+    from fact_dates
 ),
 
 days as (
