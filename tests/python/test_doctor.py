@@ -45,8 +45,10 @@ def test_doctor_says_why_no_schema_reads_a_file():
         "delimiter  semicolon (';')",
         "header     line 1: Buchungstag;Valuta;Verwendungszweck;Betrag;Waehrung",
     ]
-    assert lines[-2:] == [
+    assert lines[-3:] == [
         "verdict    not loadable: no schema matches; none shares a header with line 1 "
         "(Buchungstag, Valuta, Verwendungszweck, Betrag, Waehrung)",
+        "next       balance doctor csv_inbox/sam/sparkasse_umsaetze_2026.csv --draft-schema "
+        "writes a starter schema for this layout into rules/",
         "balance: this file would be rejected (see the verdict above)",
     ]
