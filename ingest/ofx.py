@@ -15,10 +15,6 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from xml.sax.saxutils import unescape
 
-import ofxtools.models
-from ofxtools.models.base import Aggregate
-from ofxtools.Parser import TreeBuilder
-
 from ingest.household import Household
 from ingest.parse import (
     FileContext,
@@ -182,11 +178,18 @@ def _statements(text: str, body_start: int, use_ofxtools: bool) -> tuple[list[St
 
 
 def _is_aggregate(tag: str) -> bool:
+    import ofxtools.models  # imported when an OFX file is read: see _statements_by_ofxtools
+    from ofxtools.models.base import Aggregate
+
     model = getattr(ofxtools.models, tag, None)
     return isinstance(model, type) and issubclass(model, Aggregate)
 
 
 def _statements_by_ofxtools(text: str, body_start: int) -> list[Statement]:
+    # Importing ofxtools takes over a second (it builds its models' classes); every command
+    # would pay it at start-up, most of them never reading an OFX file.
+    from ofxtools.Parser import TreeBuilder
+
     builder = TreeBuilder()
     builder.feed(_upper_tags(COMMENT.sub("", text[body_start:])))
     root = builder.close()
