@@ -17,8 +17,13 @@ WORD_AROUND = "()[]\"',.:;"  # stripped from a word's ends before it is recognis
 TRANSACTION_ID = "[0-9a-f]{16}"  # and at least one letter: sixteen digits may be a card
 WORKSPACE_PATH = "^(csv_inbox|data|output|household|rules|decisions|logs|backups)/"
 FILE_NAME = r"^.+\.(csv|tsv|txt|ofx|qfx|qbo|xlsx|xls|pdf|parquet|json|yaml|yml|log)$"
+# What may start a word kept whole: sixteen hex characters, a folder, a file's extension.
+MAYBE_KEPT = r"([0-9a-f]{16}|/|\.[a-z]{2,7}\b)"
 # Text columns whose values are names (ids, paths), never masked.
 UNMASKED_COLUMN_SUFFIXES = ("_id", "_sha256", "_path")
+# Text as the bank wrote it: no id or path of balance's is in it, so it is masked whole, in
+# one pass (a million raw lines, most with a long digit run, would cost seconds by words).
+BANK_TEXT_COLUMNS = ("raw_line", "description", "note")
 
 _LONG_DIGIT_RUN = re.compile(LONG_DIGIT_RUN)
 _TRANSACTION_ID = re.compile(TRANSACTION_ID)
@@ -56,7 +61,13 @@ def masked_sql(column: str) -> str:
         f"array_to_string(list_transform(string_split({column}, ' '), word -> case when {kept}"
         f" then word else regexp_replace(word, {SQL_LONG_DIGIT_RUN}) end), ' ')"
     )
-    return f"case when regexp_matches({column}, '\\d{{8}}') then {by_word} else {column} end"
+    # Most values hold no long digit run and stay as they are; of the rest, only those with
+    # something that may be an id or a path are looked at word by word.
+    return (
+        f"case when not regexp_matches({column}, '\\d{{8}}') then {column}"
+        f" when regexp_matches({column}, {_sql_text(MAYBE_KEPT)}, 'i') then {by_word}"
+        f" else regexp_replace({column}, {SQL_LONG_DIGIT_RUN}) end"
+    )
 
 
 def masked_select(connection, relation: str) -> str:
@@ -64,9 +75,11 @@ def masked_select(connection, relation: str) -> str:
     columns = connection.execute(f"describe {relation}").fetchall()
     expressions = []
     for name, column_type, *_ in columns:
-        is_name = name.endswith(UNMASKED_COLUMN_SUFFIXES)
-        if column_type == "VARCHAR" and not is_name:
-            expressions.append(f'{masked_sql(f"{chr(34)}{name}{chr(34)}")} as "{name}"')
+        quoted = f'"{name}"'
+        if column_type != "VARCHAR" or name.endswith(UNMASKED_COLUMN_SUFFIXES):
+            expressions.append(quoted)
+        elif name in BANK_TEXT_COLUMNS:
+            expressions.append(f"regexp_replace({quoted}, {SQL_LONG_DIGIT_RUN}) as {quoted}")
         else:
-            expressions.append(f'"{name}"')
+            expressions.append(f"{masked_sql(quoted)} as {quoted}")
     return f"select {', '.join(expressions)} from {relation}"
