@@ -3,10 +3,6 @@
 -- A view: three equality joins cost less to run for each reader than writing a million wide
 -- rows to disk.
 {{ config(materialized='view') }}
-{%- set members = rows_of(
-    "select member_id, coalesce(alias_pattern, member_id) as alias from "
-    ~ ref('stg_household__members') ~ " order by member_order"
-) %}
 
 with
 
@@ -26,17 +22,8 @@ int_merchants_resolved as (
     select * from {{ ref('int_merchants_resolved') }}
 ),
 
-payment_parties as (
-    -- A payment app's row is named by the other party (Venmo's From or To, whichever does not
-    -- name the owner; Cash App's and PayPal's one name), not by its note, which is free text.
-    select
-        txn_id,
-        list_filter(
-            string_split(counterparty_text, ' · '),
-            party -> not list_contains({{ member_ids_named('party', members) }}, owner_member_id)
-        )[1] as other_party
-    from int_transactions_collapsed
-    where source_kind = 'payment_app' and counterparty_text is not null
+int_payment_parties_named as (
+    select * from {{ ref('int_payment_parties_named') }}
 ),
 
 final as (
@@ -48,7 +35,7 @@ final as (
         coalesce(
             int_merchants_resolved.lookup_merchant,
             int_transactions_collapsed.merchant_text,
-            payment_parties.other_party,
+            int_payment_parties_named.other_party,
             int_merchants_resolved.cleaned_merchant,
             int_transactions_collapsed.description
         ) as merchant,
@@ -56,7 +43,7 @@ final as (
             when int_merchants_resolved.lookup_merchant is not null
                 then int_merchants_resolved.lookup_source
             when int_transactions_collapsed.merchant_text is not null then 'file'
-            when payment_parties.other_party is not null then 'counterparty'
+            when int_payment_parties_named.other_party is not null then 'counterparty'
             else 'cleaned_description'
         end as merchant_source,
         coalesce(
@@ -78,7 +65,8 @@ final as (
             and int_accounts_labelled.has_account_identity = false
     inner join int_merchants_resolved
         on int_transactions_collapsed.description = int_merchants_resolved.description
-    left join payment_parties on int_transactions_collapsed.txn_id = payment_parties.txn_id
+    left join int_payment_parties_named
+        on int_transactions_collapsed.txn_id = int_payment_parties_named.txn_id
 )
 
 select * from final
