@@ -56,7 +56,6 @@ from ingest.inbox import (
     IngestReport,
     format_report,
     inbox_entries,
-    inbox_files,
     ingest_workspace,
     print_progress,
     shown_path,
@@ -352,8 +351,11 @@ def _import_if_changed(workspace: Workspace, path: Path, recorded: dict, report:
 def inputs_fingerprint(workspace: Workspace) -> str:
     """What a run depends on (§9.22): exports, configuration, journal, answers, this version."""
     digest = hashlib.sha256(version("balance").encode())
+    # The inbox is walked once: its regular files are read, links and pipes only named.
+    entries = inbox_entries(workspace)
+    is_opened = [entry.kind != "link" and entry.path.is_file() for entry in entries]
     workspace_inputs = [
-        *inbox_files(workspace),
+        *(entry.path for entry, opened in zip(entries, is_opened, strict=True) if opened),
         *sorted(workspace.household.glob("*.csv")),
         *sorted(workspace.rules.glob("*.yaml")),
         workspace.decisions_journal,
@@ -376,8 +378,8 @@ def inputs_fingerprint(workspace: Workspace) -> str:
                 digest.update(hashlib.sha256(path.read_bytes()).digest())
     # Links and pipes in the inbox are reported, never opened: their names (and a link's
     # target) are what a run depends on.
-    for entry in inbox_entries(workspace):
-        if entry.kind == "link" or not entry.path.is_file():
+    for entry, opened in zip(entries, is_opened, strict=True):
+        if not opened:
             target = os.readlink(entry.path) if entry.path.is_symlink() else ""
             digest.update(f"{shown_path(workspace, entry.path)} -> {target}".encode())
     return digest.hexdigest()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import yaml
 
 from ingest.reader import (
+    DELIMITERS,
     HEAD_LINES,
     HEADER_SEARCH_RECORDS,
     Record,
@@ -74,7 +75,7 @@ def _is_amount_column(values: list[str], decimal: str = ".", thousands: str = ",
 def draft_schema(text: str, file_name: str) -> str:
     """The YAML of a starter schema for the file, with a comment saying what to check."""
     head = head_lines(text, HEAD_LINES)
-    by_delimiter = {delimiter: split_head(head, delimiter) for delimiter in (",", ";", "\t", "|")}
+    by_delimiter = {delimiter: split_head(head, delimiter) for delimiter in DELIMITERS}
     delimiter = most_regular_delimiter(by_delimiter)
     records = [r for r in by_delimiter[delimiter] if not r.is_blank]
     widths = [len(record.cells) for record in records]
