@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from exports.files import replace_atomically
-from exports.masking import masked_select
+from core.files import replace_atomically
+from core.masking import masked_select
 
 AUDIT_TRAIL_SQL = """
 create or replace temp view audit_trail as

@@ -12,9 +12,9 @@ import click
 
 from balance import operations, pipeline
 from balance.init import InitError, init_workspace, missing_for_a_run, parse_member_ids, run_command
-from balance.locking import WorkspaceBusy, workspace_lock, workspace_temporary_files
 from balance.reporting import Reporter, open_run_log
-from balance.workspace import DEMO_WORKSPACE, describe_os_error, resolve_workspace
+from core.locking import WorkspaceBusy, workspace_lock, workspace_temporary_files
+from core.workspace import DEMO_WORKSPACE, describe_os_error, resolve_workspace
 from ingest.doctor import format_diagnosis
 from ingest.warehouse import WarehouseLocked
 

@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from balance.workspace import PROJECT_ROOT, Workspace
+from core.workspace import PROJECT_ROOT, Workspace
 
 
 @dataclass(frozen=True)

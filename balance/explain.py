@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from balance.money import dollars, signed_dollars
-from exports.masking import mask_digit_runs
+from core.masking import mask_digit_runs
+from core.money import dollars, signed_dollars
 
 MERCHANT_SOURCES = {
     "household_lookup": "household/merchant_lookup.csv",

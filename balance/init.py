@@ -18,7 +18,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from balance.workspace import PRIVATE_FILE_MODE, Workspace, make_private_dir
+from core.workspace import PRIVATE_FILE_MODE, Workspace, make_private_dir
 from ingest.household import HOUSEHOLD_TABLES
 
 REQUIRED_FILES = tuple(f"household/{spec.file_name}" for spec in HOUSEHOLD_TABLES

@@ -13,9 +13,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from balance.workspace import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, Workspace, make_private_dir
+from core.clock import utc_now
+from core.workspace import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, Workspace, make_private_dir
 from ingest.inbox import inbox_files
-from ingest.warehouse import WarehouseLocked, connect, utc_now
+from ingest.warehouse import (
+    WarehouseLocked,
+    connect,
+    find_loaded_file,
+    loaded_months,
+    remove_loaded_file,
+)
 
 # Not csv_inbox/: a restore never replaces the folder where new exports wait; `balance archive`
 # moves loaded ones to data/_archive/ first (the monthly routine: archive, then backup).
@@ -55,11 +62,7 @@ def archive_loaded_files(workspace: Workspace) -> ArchiveResult:
     """
     require_warehouse(workspace)
     with connect(workspace.warehouse, read_only=True) as connection:
-        loaded = dict(
-            connection.execute(
-                "select file_sha256, strftime(loaded_at, '%Y-%m') from raw.files"
-            ).fetchall()
-        )
+        loaded = loaded_months(connection)
     result = ArchiveResult([], [])
     for path in inbox_files(workspace):
         if not path.is_relative_to(workspace.inbox):
@@ -308,20 +311,11 @@ def forget_file(workspace: Workspace, file_argument: str) -> ForgetResult:
     require_warehouse(workspace)
     sha256 = sha256_of(existing) if existing else None
     with connect(workspace.warehouse) as connection:
-        row = connection.execute(
-            "select file_sha256, file_path from raw.files "
-            "where file_sha256 = ? or file_path = ? or file_sha256 = ?",
-            [sha256, file_argument, file_argument],
-        ).fetchone()
+        row = find_loaded_file(connection, sha256, file_argument)
         if row is None:
             raise OperationError(f"{file_argument}: no loaded file has this path or content")
         file_sha256, file_path = row
-        connection.execute("begin transaction")
-        removed = connection.execute(
-            "delete from raw.transactions where file_sha256 = ?", [file_sha256]
-        ).fetchone()[0]
-        connection.execute("delete from raw.files where file_sha256 = ?", [file_sha256])
-        connection.execute("commit")
+        removed = remove_loaded_file(connection, file_sha256)
     moved_to = None
     for candidate in inbox_files(workspace):
         if sha256_of(candidate) == file_sha256:

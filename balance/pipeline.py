@@ -26,28 +26,30 @@ from balance.audit import export_audit_trail
 from balance.dbt import dbt_target_dir, run_dbt
 from balance.explain import UnknownTransaction, explain_transaction
 from balance.health import read_account_links, read_health
-from balance.money import dollars, signed_dollars
 from balance.reporting import Reporter
 from balance.settle import format_statement, read_statement, write_statement_workbook
-from balance.workspace import PROJECT_ROOT, Workspace, make_private_dir
-from exports.files import (
+from core.clock import utc_now
+from core.files import (
     file_state,
     move_aside,
     remove_stale_temporaries,
     replace_atomically,
     write_private_text,
 )
-from exports.masking import mask_digit_runs
+from core.masking import mask_digit_runs
+from core.money import dollars, signed_dollars
+from core.review import ANSWER_HEADERS
+from core.workspace import PROJECT_ROOT, Workspace, make_private_dir
 from exports.powerbi import UnsafeColumnType, export_parquet
-from exports.review import (
+from exports.summary import read_balance_summary
+from exports.workbook import export_workbook, queue_txn_ids
+from ingest.answers import (
     ReviewImport,
     UnreadableWorkbook,
     import_review_answers,
     workbook_answers_fingerprint,
     written_answers_fingerprint,
 )
-from exports.summary import read_balance_summary
-from exports.workbook import ANSWER_HEADERS, export_workbook, queue_txn_ids
 from ingest.doctor import Diagnosis, diagnose, write_draft_schema
 from ingest.draft_schema import DraftError
 from ingest.encodings import decode
@@ -61,7 +63,7 @@ from ingest.inbox import (
     shown_path,
 )
 from ingest.schemas import SchemaError
-from ingest.warehouse import WarehouseLocked, connect, utc_now
+from ingest.warehouse import WarehouseLocked, connect, loaded_row_count
 
 EXIT_INVARIANT_FAILED = 2
 
@@ -226,7 +228,7 @@ def export(workspace: Workspace, report: Reporter | None = None) -> None:
 
 def _row_counts(connection) -> str:
     """Rows per step, for --debug: what was loaded, and what each kind holds."""
-    loaded = connection.execute("select count(*) from raw.transactions").fetchone()[0]
+    loaded = loaded_row_count(connection)
     kinds = connection.execute(
         "select kind, count(*) from marts.fct_transactions group by kind order by kind"
     ).fetchall()

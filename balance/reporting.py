@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from balance.workspace import PRIVATE_FILE_MODE, Workspace, make_private_dir
-from exports.masking import mask_digit_runs
-from ingest.warehouse import utc_now
+from core.clock import utc_now
+from core.masking import mask_digit_runs
+from core.workspace import PRIVATE_FILE_MODE, Workspace, make_private_dir
 
 LOGS_KEPT = 30
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import xlsxwriter
 
-from balance.money import dollars, signed_dollars
-from exports.files import replace_atomically
-from exports.masking import mask_digit_runs
+from core.files import replace_atomically
+from core.masking import mask_digit_runs
+from core.money import dollars, signed_dollars
 from exports.spreadsheet import Spreadsheet
 
 LAST_DAY_ON_OR_BEFORE = (

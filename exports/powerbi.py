@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from exports.files import replace_atomically
-from exports.masking import masked_select
+from core.files import replace_atomically
+from core.masking import masked_select
 
 EXPORTED_MARTS = (
     "fct_transactions",

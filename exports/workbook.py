@@ -10,23 +10,21 @@ from pathlib import Path
 
 import xlsxwriter
 
-from exports.files import file_state, replace_atomically
-from exports.masking import masked_select
+from core.files import file_state, replace_atomically
+from core.masking import masked_select
+from core.review import ANSWER_HEADERS, ANSWER_LETTERS, EXPORT_RECORD_SHEET, QUEUE_SHEET
 from exports.spreadsheet import Spreadsheet, chart_cache
 
 SUMMARY_SHEET = "Summary"
-QUEUE_SHEET = "Queue_Review"
 TRANSACTIONS_SHEET = "Transactions"
 LEDGER_SHEET = "Shared_Ledger"
 MONTHLY_SHEET = "Monthly"
 DATA_QUALITY_SHEET = "Data_Quality"
 BALANCE_HISTORY_SHEET = "Balance_History"
-EXPORT_RECORD_SHEET = "_Export"  # hidden: what the export wrote, so the import sees only changes
 # Beside answers that could not be used: why. They are written back as typed, never blanked.
 KEPT_ANSWER_HEADER = "Not imported because"
 # What the user types, at the left, filled and frozen with the header row: then what is asked,
 # the transaction, and the suggestion (§4). The import finds columns by name, never position.
-ANSWER_HEADERS = ("Shared?", "Payer share %", "Policy", "Note")
 QUEUE_HEADERS = (
     *ANSWER_HEADERS,
     "Question",
@@ -42,7 +40,7 @@ QUEUE_HEADERS = (
     KEPT_ANSWER_HEADER,
 )
 QUEUE_ORDER = "order by transaction_date desc, txn_id"  # newest first
-SHARED_CHOICES = ["Y", "N", "S", "D"]
+SHARED_CHOICES = list(ANSWER_LETTERS)
 SHARING_QUESTION = "shared?"
 # A suggestion is shown in a few words; the whole reason is in the cell's comment.
 SUGGESTION_WIDTH = 32

@@ -6,9 +6,10 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from balance.money import dollars
-from balance.workspace import SHIPPED_RULES_DIR, Workspace
-from exports.masking import mask_digit_runs
+from core.clock import utc_now
+from core.masking import mask_digit_runs
+from core.money import dollars
+from core.workspace import SHIPPED_RULES_DIR, Workspace
 from ingest.draft_schema import draft_schema, schema_id_for
 from ingest.household import Household, HouseholdError, load_household
 from ingest.inbox import inbox_entry, inbox_member, shown_path, visible_controls
@@ -26,7 +27,6 @@ from ingest.reader import (
     split_head,
 )
 from ingest.schemas import Schema, load_schemas
-from ingest.warehouse import utc_now
 
 ROWS_SHOWN = 5
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}

@@ -18,12 +18,13 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from core.review import ANSWER_LETTERS
 from ingest.encodings import decode
 from ingest.values import BadValue, parse_amount_cents
 
 SHARING_VALUES = ("shared", "personal", "split", "settlement", "transfer", "ignore")
 REVIEW_SHARING_VALUES = ("shared", "personal", "split", "duplicate", "not_duplicate")
-REVIEW_LETTERS = {"y": "shared", "n": "personal", "s": "split", "d": "duplicate"}
+REVIEW_LETTERS = {letter.casefold(): sharing for letter, sharing in ANSWER_LETTERS.items()}
 EARLIEST_DATE = dt.date(1900, 1, 1)
 
 

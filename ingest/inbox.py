@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from balance.workspace import SHIPPED_RULES_DIR, Workspace
+from core.clock import utc_now
+from core.workspace import SHIPPED_RULES_DIR, Workspace
 from ingest.household import (
     Household,
     load_household,
@@ -33,7 +34,6 @@ from ingest.warehouse import (
     files_with_other_rows,
     loaded_files,
     record_attempt,
-    utc_now,
     write_loaded_files,
 )
 

@@ -97,11 +97,6 @@ class WarehouseLocked(RuntimeError):
     """Another program (often an open DuckDB shell) holds the warehouse."""
 
 
-def utc_now() -> dt.datetime:
-    """Naive UTC with microseconds: what DuckDB TIMESTAMP and Power BI expect."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 @contextmanager
 def connect(path: Path, read_only: bool = False):
     """A connection with extension downloads off; a lock held elsewhere is a one-line error."""
@@ -397,3 +392,35 @@ def record_attempt(
             )
         finally:
             connection.unregister("incoming_issues")
+
+
+def loaded_months(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The month (YYYY-MM) each loaded content was loaded in, by its sha256."""
+    query = "select file_sha256, strftime(loaded_at, '%Y-%m') from raw.files"
+    return dict(connection.execute(query).fetchall())
+
+
+def find_loaded_file(
+    connection: duckdb.DuckDBPyConnection, sha256: str | None, path_or_sha256: str
+) -> tuple[str, str] | None:
+    """(sha256, path) of the loaded file with this content, or named by this path or sha256."""
+    return connection.execute(
+        "select file_sha256, file_path from raw.files "
+        "where file_sha256 = ? or file_path = ? or file_sha256 = ?",
+        [sha256, path_or_sha256, path_or_sha256],
+    ).fetchone()
+
+
+def remove_loaded_file(connection: duckdb.DuckDBPyConnection, file_sha256: str) -> int:
+    """Remove a loaded file and its rows, at once; returns how many rows went."""
+    connection.execute("begin transaction")
+    removed = connection.execute(
+        "delete from raw.transactions where file_sha256 = ?", [file_sha256]
+    ).fetchone()[0]
+    connection.execute("delete from raw.files where file_sha256 = ?", [file_sha256])
+    connection.execute("commit")
+    return removed
+
+
+def loaded_row_count(connection: duckdb.DuckDBPyConnection) -> int:
+    return connection.execute("select count(*) from raw.transactions").fetchone()[0]

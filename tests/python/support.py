@@ -9,7 +9,7 @@ import duckdb
 from click.testing import CliRunner
 
 from balance.cli import cli
-from balance.workspace import DEMO_WORKSPACE
+from core.workspace import DEMO_WORKSPACE
 
 GENERATED_FOLDERS = ("warehouse", "output", "logs")
 

@@ -92,8 +92,8 @@ def held_by_another_process(code: str, workspace):
 
 def test_a_workspace_held_by_another_command_is_exit_1_for_every_command(demo_copy):
     code = (
-        "import sys, time; from pathlib import Path; from balance.locking import workspace_lock; "
-        "from balance.workspace import Workspace\n"
+        "import sys, time; from pathlib import Path; from core.locking import workspace_lock; "
+        "from core.workspace import Workspace\n"
         "with workspace_lock(Workspace(Path(sys.argv[1]))):\n"
         "    print('held', flush=True); time.sleep(60)"
     )

@@ -9,7 +9,7 @@ import re
 import openpyxl
 import pyarrow.parquet as pq
 
-from balance.workspace import DEMO_WORKSPACE
+from core.workspace import DEMO_WORKSPACE
 
 from support import invoke, net_cents, query
 

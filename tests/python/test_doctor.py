@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from balance.workspace import DEMO_WORKSPACE
+from core.workspace import DEMO_WORKSPACE
 
 from support import invoke
 

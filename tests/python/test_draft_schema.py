@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from balance.workspace import Workspace
+from core.workspace import Workspace
 from ingest.doctor import write_draft_schema
 from ingest.draft_schema import DraftError
 

@@ -6,7 +6,7 @@ import importlib.util
 import itertools
 import random
 
-from balance.workspace import PROJECT_ROOT
+from core.workspace import PROJECT_ROOT
 
 MODEL = PROJECT_ROOT / "models/intermediate/transactions/int_duplicates_matched.py"
 spec = importlib.util.spec_from_file_location("int_duplicates_matched", MODEL)

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from test_shipped_schemas import CASES, FIXTURES
 
-from balance.workspace import Workspace
+from core.workspace import Workspace
 from ingest import inbox
 
 from support import make_workspace, put_in_inbox

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from balance.workspace import DEMO_WORKSPACE
+from core.workspace import DEMO_WORKSPACE
 
 from support import invoke
 

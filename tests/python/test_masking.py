@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exports.masking import mask_digit_runs, masked_sql
+from core.masking import mask_digit_runs, masked_sql
 
 from support import invoke
 

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from balance.dbt import run_dbt
-from balance.workspace import Workspace
+from core.workspace import Workspace
 
 from support import invoke, put_in_inbox, query
 

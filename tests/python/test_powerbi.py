@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from balance.workspace import PROJECT_ROOT
+from core.workspace import PROJECT_ROOT
 from exports.powerbi import EXPORTED_MARTS, POWER_BI_TYPES, UnsafeColumnType, export_parquet
 
 from support import invoke, make_workspace, put_in_inbox, query

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from balance.workspace import PROJECT_ROOT
+from core.workspace import PROJECT_ROOT
 
 from support import ingest, invoke, make_workspace, net_cents, query
 

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from balance import pipeline
-from exports.review import workbook_answers_fingerprint
+from ingest.answers import workbook_answers_fingerprint
 
 from support import invoke, net_cents, query
 

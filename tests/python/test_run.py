@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from balance import dbt
-from balance.workspace import PROJECT_ROOT
+from core.workspace import PROJECT_ROOT
 
 from support import copy_demo_sources, invoke, net_cents, query
 
@@ -204,8 +204,8 @@ def test_a_failing_invariant_exits_2_and_keeps_the_previous_outputs(demo_copy):
 def test_two_commands_cannot_work_in_one_workspace_at_once(demo_copy):
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from balance.locking import workspace_lock; "
-         "from balance.workspace import Workspace; from pathlib import Path\n"
+         "import sys, time; from core.locking import workspace_lock; "
+         "from core.workspace import Workspace; from pathlib import Path\n"
          "with workspace_lock(Workspace(Path(sys.argv[1]))):\n"
          "    print('locked', flush=True); time.sleep(60)", str(demo_copy)],
         stdout=subprocess.PIPE, text=True,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from balance.workspace import SHIPPED_RULES_DIR
+from core.workspace import SHIPPED_RULES_DIR
 from ingest.reader import identify
 from ingest.schemas import load_schemas
 

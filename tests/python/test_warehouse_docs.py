@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import yaml
 
-from balance.workspace import PROJECT_ROOT
+from core.workspace import PROJECT_ROOT
 
 from support import query
 

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from balance.workspace import PRIVATE_FILE_MODE, make_private_dir
+from core.workspace import PRIVATE_FILE_MODE, make_private_dir
 
 
 def file_state(path: Path) -> list[int] | None:

@@ -8,8 +8,8 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 
-from balance.workspace import Workspace, make_private_dir
-from ingest.warehouse import utc_now
+from core.clock import utc_now
+from core.workspace import Workspace, make_private_dir
 
 
 class WorkspaceBusy(RuntimeError):

@@ -12,19 +12,20 @@ from typing import Any, TypeVar
 
 import openpyxl
 
-from balance.workspace import PRIVATE_FILE_MODE, make_private_dir
-from exports.workbook import ANSWER_HEADERS, EXPORT_RECORD_SHEET, QUEUE_SHEET
+from core.clock import utc_now
+from core.review import (
+    ANSWER_HEADERS,
+    ANSWER_LETTERS,
+    ANSWER_WORDS,
+    EXPORT_RECORD_SHEET,
+    QUEUE_SHEET,
+)
+from core.workspace import PRIVATE_FILE_MODE, make_private_dir
 from ingest.household import REVIEW_JOURNAL_HEADER
-from ingest.warehouse import utc_now
 
 SHARED_ANSWERS = {
-    "y": "shared",
-    "yes": "shared",
-    "n": "personal",
-    "no": "personal",
-    "s": "split",
-    "d": "duplicate",
-}
+    letter.casefold(): sharing for letter, sharing in ANSWER_LETTERS.items()
+} | ANSWER_WORDS
 
 
 @dataclass
