@@ -1,6 +1,7 @@
 {#-
     The 1-based position of the first condition that holds, as one CASE (null when none holds or
-    there are no conditions): the first matching rule or lookup row wins (§4).
+    there are no conditions): the first matching rule or lookup row wins
+    (docs/rules.md#sharing-rules).
 -#}
 {% macro first_true_position(conditions) -%}
 {%- if conditions -%}

@@ -1,6 +1,6 @@
 -- noqa: disable=LT02
 {#-
-    One-to-one matching of candidate pairs, nearest first (§9.5, §9.6).
+    One-to-one matching of candidate pairs, nearest first (docs/rules.md#settlements).
 
     `candidates` is a relation with columns left_id, right_id and sort_key (a value, or a list,
     that orders pairs best first, ties broken by the ids). A pair is accepted when each side is the

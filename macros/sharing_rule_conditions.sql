@@ -1,7 +1,8 @@
 {#-
     The SQL condition under which one sharing rule (a row read with rows_of) matches a row of
-    int_transactions_enriched (§9.10): its regexes, case-insensitive, as constants; `member` as a
-    whole; `min_cost` and `max_cost` inclusive on |cost|. A rule with no conditions matches all.
+    int_transactions_enriched (docs/rules.md#sharing-rules): its regexes, case-insensitive, as
+    constants; `member` as a whole; `min_cost` and `max_cost` inclusive on |cost|. A rule with no
+    conditions matches all.
 -#}
 {% macro sharing_rule_conditions(rule) -%}
     {%- set conditions = [] -%}

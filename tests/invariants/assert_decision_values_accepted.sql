@@ -1,5 +1,5 @@
--- Invariant 10 (§6): kinds and sharing values are from their lists and every payer share is a
--- percentage from 0 to 100.
+-- Invariant 10 (docs/rules.md#invariants): kinds and sharing values are from their lists and every
+-- payer share is a percentage from 0 to 100.
 with
 
 fct_transactions as (

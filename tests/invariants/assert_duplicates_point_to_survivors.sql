@@ -1,10 +1,9 @@
--- Invariant 4 (§6): nothing is counted twice. Every duplicate points to a transaction that
--- survives; copies of one txn_id come from different files (rows of one file never share an
--- id); a survivor absorbs at most one row of each other schema; and no lower-precedence row
--- with an equal-cents partner of the same account within the window is counted beside it
--- while that partner has absorbed nothing of its schema — unless an open D question or the
--- user's "not a duplicate" keeps it. The last is recomputed here from the facts, not taken
--- from the matching.
+-- Invariant 4 (docs/rules.md#invariants): nothing is counted twice. Every duplicate points to a
+-- transaction that survives; copies of one txn_id come from different files (rows of one file never
+-- share an id); a survivor absorbs at most one row of each other schema; and no lower-precedence
+-- row with an equal-cents partner of the same account within the window is counted beside it while
+-- that partner has absorbed nothing of its schema — unless an open D question or the user's "not a
+-- duplicate" keeps it. The last is recomputed here from the facts, not taken from the matching.
 with
 
 fct_transactions as (

@@ -1,5 +1,5 @@
--- Invariant 7 (§6): the final balance = the last running balance = an independent recomputation
--- from the share ledger, the settlements and the opening balances.
+-- Invariant 7 (docs/rules.md#invariants): the final balance = the last running balance = an
+-- independent recomputation from the share ledger, the settlements and the opening balances.
 with
 
 rpt_balance as (

@@ -1,5 +1,5 @@
--- Invariant 2 (§6): for every loaded file, the sum of the amounts parsed at ingest equals the
--- sum of the amounts in staging, to the cent.
+-- Invariant 2 (docs/rules.md#invariants): for every loaded file, the sum of the amounts parsed at
+-- ingest equals the sum of the amounts in staging, to the cent.
 with
 
 stg_ingest__files as (

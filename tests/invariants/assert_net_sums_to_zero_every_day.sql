@@ -1,4 +1,4 @@
--- Invariant 6 (§6): the members' running balances sum to zero on every day.
+-- Invariant 6 (docs/rules.md#invariants): the members' running balances sum to zero on every day.
 with
 
 fct_balances_daily as (

@@ -1,5 +1,6 @@
--- Invariant 10 (§6, §9.20): every review decision refers to an existing transaction. Orphans are
--- a warning: they are listed (here, in `balance check` and on Data_Quality), never dropped.
+-- Invariant 10 (docs/rules.md#invariants): every review decision refers to an existing
+-- transaction. Orphans are a warning: they are listed (here, in `balance check` and on
+-- Data_Quality), never dropped.
 {{ config(severity = 'warn') }}
 
 with

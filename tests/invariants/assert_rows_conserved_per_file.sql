@@ -1,5 +1,5 @@
--- Invariant 1 (§6): for every loaded file, rows read = rows loaded + rows skipped by declared
--- rules, and the rows loaded are exactly the rows staging holds for that file.
+-- Invariant 1 (docs/rules.md#invariants): for every loaded file, rows read = rows loaded + rows
+-- skipped by declared rules, and the rows loaded are exactly the rows staging holds for that file.
 with
 
 stg_ingest__files as (

@@ -1,9 +1,9 @@
--- Invariant 8 (§6): each settlement counts once: every settlement leg belongs to exactly one
--- settlement, a pair's two legs to the same one, no leg is in two settlements, each leg is in
--- the accounts of the member the settlement names for it (the payer sends, the payee
--- receives), a leg whose own counterparty names someone names the settlement's other member,
--- and no settlement is between a member and themself. (A payment seen in several files of one
--- account is one leg: invariant 4 sees a copy counted beside it.)
+-- Invariant 8 (docs/rules.md#invariants): each settlement counts once: every settlement leg belongs
+-- to exactly one settlement, a pair's two legs to the same one, no leg is in two settlements, each
+-- leg is in the accounts of the member the settlement names for it (the payer sends, the payee
+-- receives), a leg whose own counterparty names someone names the settlement's other member, and no
+-- settlement is between a member and themself. (A payment seen in several files of one account is
+-- one leg: invariant 4 sees a copy counted beside it.)
 with
 
 fct_transactions as (

@@ -1,9 +1,10 @@
--- Invariant 5 (§6): the shares of each shared or split expense sum exactly to its cost and
--- follow its decision. Recomputed here from the decided sharing value, payer_share_pct, the
--- ledger's shared part and the policy weights in force on the policy date (for a linked refund,
--- its purchase's date, §9.28), without the allocation model: each member's exact share is
--- numerator / denominator of |cost|; a share is its floor or one cent more, and the cents above
--- the floors go to the largest remainders (ties to the larger md5(txn_id:member_id)).
+-- Invariant 5 (docs/rules.md#invariants): the shares of each shared or split expense sum
+-- exactly to its cost and follow its decision. Recomputed here from the decided sharing value,
+-- payer_share_pct, the ledger's shared part and the policy weights in force on the policy date
+-- (for a linked refund, its purchase's date, docs/rules.md#refunds), without the allocation
+-- model: each member's exact share is numerator / denominator of |cost|; a share is its floor
+-- or one cent more, and the cents above the floors go to the largest remainders (ties to the
+-- larger md5(txn_id:member_id)).
 with
 
 fct_transactions as (
@@ -83,7 +84,7 @@ weight_totals as (
         *,
         sum(weight_units) over expense as total_weight_units,
         -- A split at 100 % under a policy that weighs only the payer: the payer bears all, and
-        -- one unit keeps the fraction defined (§9.8).
+        -- one unit keeps the fraction defined.
         greatest(coalesce(sum(weight_units) filter (where not is_payer) over expense, 0), 1)
             as others_weight_units
     from weighted

@@ -1,6 +1,6 @@
--- Invariant 9 (§6, §9.18): where a file states a running balance, each stated balance is the
--- previous one plus the amounts since, in the file's own row order. A warning per file (its
--- first line that disagrees), never a block: a bank's balance column is its own bookkeeping.
+-- Invariant 9 (docs/rules.md#statement-balances): where a file states a running balance, each stated
+-- balance is the previous one plus the amounts since, in the file's own row order. A warning per file
+-- (its first line that disagrees), never a block: a bank's balance column is its own bookkeeping.
 with
 
 int_statement_balances_checked as (

@@ -1,5 +1,5 @@
--- Invariant 3 (§6): txn_id is unique and not null in the transaction fact, and every raw row's
--- txn_id reaches it (collapsing overlapping downloads loses no transaction).
+-- Invariant 3 (docs/rules.md#invariants): txn_id is unique and not null in the transaction fact,
+-- and every raw row's txn_id reaches it (collapsing overlapping downloads loses no transaction).
 with
 
 fct_transactions as (

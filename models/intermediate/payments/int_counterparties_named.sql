@@ -1,10 +1,10 @@
--- Who is on the other side of each payment (§9.6): the schema's counterparty column (a payment
--- app's From and To, one of them the owner), else the name a shipped payment pattern captures
--- from the description ("Zelle payment to NAME", "ZELLE FROM NAME"); never a note or memo.
--- Each name is matched to the members by their aliases, as whole words. The result is the one
--- other member named, or the owner alone (money between the owner's own accounts), or a known
--- non-member: a name that matches no member, whose payments are ordinary expenses and income.
--- Rows with no counterparty text are not here: their counterparty is unknown.
+-- Who is on the other side of each payment (docs/rules.md#settlements): the schema's counterparty
+-- column (a payment app's From and To, one of them the owner), else the name a shipped payment
+-- pattern captures from the description ("Zelle payment to NAME", "ZELLE FROM NAME"); never a note
+-- or memo. Each name is matched to the members by their aliases, as whole words. The result is the
+-- one other member named, or the owner alone (money between the owner's own accounts), or a known
+-- non-member: a name that matches no member, whose payments are ordinary expenses and income. Rows
+-- with no counterparty text are not here: their counterparty is unknown.
 {%- set members = rows_of(
     "select member_id, coalesce(alias_pattern, member_id) as alias from "
     ~ ref('stg_household__members') ~ " order by member_order"

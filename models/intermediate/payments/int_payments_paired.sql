@@ -1,10 +1,11 @@
--- Payments that pair up (§9.6): a payment-like out-leg and in-leg with equal cents within the
--- window, nearest first. Payment-like: a settlement or transfer rule matches, the row comes from a
--- payment app's export, or its description names a payment app or a transfer. Different owners:
--- a settlement between members; the same owner on two different accounts: a transfer. Rows
--- decided otherwise (review, file, a rule saying shared/personal/split/ignore), duplicates and
--- payments to or from a known non-member never pair. A leg that names a member pairs only with
--- a leg in that member's accounts; a leg a transfer rule matched, only within its owner's.
+-- Payments that pair up (docs/rules.md#settlements): a payment-like out-leg and in-leg with
+-- equal cents within the window, nearest first. Payment-like: a settlement or transfer rule
+-- matches, the row comes from a payment app's export, or its description names a payment app or
+-- a transfer. Different owners: a settlement between members; the same owner on two different
+-- accounts: a transfer. Rows decided otherwise (review, file, a rule saying
+-- shared/personal/split/ignore), duplicates and payments to or from a known non-member never
+-- pair. A leg that names a member pairs only with a leg in that member's accounts; a leg a
+-- transfer rule matched, only within its owner's.
 {#- The shipped payment patterns as one constant regex, compiled once (macros/rows_of.sql). -#}
 {%- set alternatives = [] %}
 {%- for row in rows_of("select pattern from " ~ ref('shipped_payment_patterns') ~ " order by pattern_order") %}
@@ -82,7 +83,7 @@ candidates as (
     select
         out_leg.txn_id as left_id,
         in_leg.txn_id as right_id,
-        -- Nearest first, then the earlier out-leg (§9.6); ids break the remaining ties.
+        -- Nearest first, then the earlier out-leg; ids break the remaining ties.
         [
             abs(date_diff('day', out_leg.transaction_date, in_leg.transaction_date)),
             date_diff('day', date '1900-01-01', out_leg.transaction_date)

@@ -1,5 +1,5 @@
--- One row per settlement between members: a pair counts once, dated by its out-leg (§9.6); an
--- unpaired leg counts when its description names exactly one other member.
+-- One row per settlement between members (docs/rules.md#settlements): a pair counts once, dated
+-- by its out-leg; an unpaired leg counts when its description names exactly one other member.
 with
 
 int_transactions_classified as (

@@ -1,6 +1,6 @@
--- Every cent that moves a member's balance (§3), from the clean-slate date on (§9.11):
--- paying a shared cost (+cost), bearing a share (−share), sending a settlement (+amount),
--- receiving one (−amount), and the opening balances themselves.
+-- Every cent that moves a member's balance (docs/rules.md#the-balance), from the clean-slate date
+-- on (docs/rules.md#clean-slate): paying a shared cost (+cost), bearing a share (−share), sending a
+-- settlement (+amount), receiving one (−amount), and the opening balances themselves.
 with
 
 int_shares_allocated as (

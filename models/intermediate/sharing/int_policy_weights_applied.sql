@@ -1,7 +1,8 @@
--- The weights in force for each shared or split expense, one row per expense and member (§9.9):
--- the policy's rows with the latest effective_from on or before the policy date (the transaction date;
--- a linked refund's, its purchase's) are the complete set; a member absent from them weighs 0.
--- `sharing_issue` says why an expense cannot be allocated (it then stays undecided).
+-- The weights in force for each shared or split expense, one row per expense and member
+-- (docs/rules.md#weights-in-force): the policy's rows with the latest effective_from on or
+-- before the policy date (the transaction date; a linked refund's, its purchase's) are the
+-- complete set; a member absent from them weighs 0. `sharing_issue` says why an expense cannot
+-- be allocated (it then stays undecided).
 with
 
 int_transactions_classified as (

@@ -1,10 +1,10 @@
--- The review answers in force per transaction: the latest line per question wins (§4). The
--- sharing answer (Y/N/S) of a row that is a duplicate — certain, or confirmed with D — moves
--- to its survivor, unless the survivor has its own (§9.5). An answer given before a row became
--- a suspected duplicate answers only the sharing question: the D question is still asked —
--- except in journals written by earlier versions (lines naming a legacy id), where Y/N/S on
--- a suspect meant "not a duplicate", and still does. A decision whose transaction does not
--- exist is kept and flagged as an orphan (§9.20).
+-- The review answers in force per transaction: the latest line per question wins
+-- (docs/rules.md#review-answers). The sharing answer (Y/N/S) of a row that is a duplicate —
+-- certain, or confirmed with D — moves to its survivor, unless the survivor has its own. An answer
+-- given before a row became a suspected duplicate answers only the sharing question: the D question
+-- is still asked — except in journals written by earlier versions (lines naming a legacy id), where
+-- Y/N/S on a suspect meant "not a duplicate", and still does. A decision whose transaction does not
+-- exist is kept and flagged as an orphan.
 with
 
 int_review_decisions_targeted as (

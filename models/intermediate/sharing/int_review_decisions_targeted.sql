@@ -1,8 +1,8 @@
--- Every review journal line with the transaction it answers today: the one whose txn_id it
--- names or, for a line written before account identity joined txn_id, every transaction whose
--- rows carry that id as their legacy_txn_id (§9.3). A line that names neither is kept as an
--- orphan (§9.20), never dropped. D and "not a duplicate" answer the duplicate question; Y, N
--- and S the sharing question (§9.5); the latest line per question is the answer in force.
+-- Every review journal line with the transaction it answers today: the one whose txn_id it names
+-- or, for a line written before account identity joined txn_id, every transaction whose rows carry
+-- that id as their legacy_txn_id (docs/rules.md#identity). A line that names neither is kept as an
+-- orphan, never dropped. D and "not a duplicate" answer the duplicate question; Y, N and S the
+-- sharing question; the latest line per question is the answer in force.
 with
 
 stg_decisions__review_decisions as (
@@ -61,7 +61,7 @@ final as (
     select
         *,
         -- The answer in force for its question: the last line in the journal, by position; a
-        -- hand-edited decided_at may be blank or out of order (§9.19).
+        -- hand-edited decided_at may be blank or out of order.
         row_number() over (
             partition by txn_id, question order by journal_line desc
         ) = 1 as is_latest_for_question

@@ -1,7 +1,7 @@
--- Each member's share of each shared or split expense, in integer cents (§3, §9.8).
--- Every member's exact share is numerator / denominator over |cost|; shares are floored, and the
--- leftover cents go one each by largest remainder, ties to the larger md5(txn_id:member_id).
--- The sign is applied last, so a refund is allocated exactly like a purchase.
+-- Each member's share of each shared or split expense, in integer cents
+-- (docs/rules.md#split-arithmetic). Every member's exact share is numerator / denominator over |cost|;
+-- shares are floored, and the leftover cents go one each by largest remainder, ties to the larger
+-- md5(txn_id:member_id). The sign is applied last, so a refund is allocated exactly like a purchase.
 with
 
 int_transactions_classified as (
@@ -21,7 +21,7 @@ allocatable as (
         -- Weights carry up to 4 decimals: scale them to integers so all arithmetic is exact.
         cast(int_policy_weights_applied.weight * 10000 as hugeint) as weight_units,
         cast(int_policy_weights_applied.total_weight * 10000 as hugeint) as total_units,
-        -- No other member weighed is valid only for a split at 100 % (the payer bears all, §9.8):
+        -- No other member weighed is valid only for a split at 100 % (the payer bears all):
         -- one unit keeps the split's fraction defined, and the others' shares 0.
         greatest(cast(coalesce(int_policy_weights_applied.other_weight, 0) * 10000 as hugeint), 1)
             as other_units,

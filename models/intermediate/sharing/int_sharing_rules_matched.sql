@@ -1,7 +1,7 @@
 -- The first matching sharing rule per transaction: the household's rules in file order, then the
--- shipped ones (§4, §9.10). Empty cells match anything; costs are dollars on |cost|, inclusive.
--- The rules are read while the model runs and written into it as one CASE with constant patterns
--- (see macros/rows_of.sql), so each regex is compiled once.
+-- shipped ones (docs/rules.md#sharing-rules). Empty cells match anything; costs are dollars on
+-- |cost|, inclusive. The rules are read while the model runs and written into it as one CASE with
+-- constant patterns (see macros/rows_of.sql), so each regex is compiled once.
 {%- set all_rules_sql %}
     select
         1 as source_rank,

@@ -1,6 +1,6 @@
--- Kind and sharing decision of every transaction, in the order of §9.1: duplicates, review
--- decision, the row's own data, household rule, shipped rule, payment pairing, default.
--- `decision_source` records what decided it.
+-- Kind and sharing decision of every transaction, in the order of docs/rules.md#sharing:
+-- duplicates, review decision, the row's own data, household rule, shipped rule, payment pairing,
+-- default. `decision_source` records what decided it.
 {%- set members = rows_of(
     "select member_id, coalesce(alias_pattern, member_id) as alias from "
     ~ ref('stg_household__members') ~ " order by member_order"
@@ -62,8 +62,8 @@ named_members as (
 
 named_counterparty as (
     -- An unpaired settlement leg counts only if its counterparty is exactly one other member
-    -- (§9.6): the one its counterparty column or captured name gives; for a row with neither,
-    -- the one other member its description names.
+    -- (docs/rules.md#settlements): the one its counterparty column or captured name gives; for a
+    -- row with neither, the one other member its description names.
     select
         named_members.txn_id,
         case
@@ -137,7 +137,7 @@ kinds as (
         *,
         case
             -- A suspect stays out of the balance until answered: D confirms it; Y/N/S
-            -- answered to its question mean "not a duplicate" (§9.5).
+            -- answered to its question mean "not a duplicate" (docs/rules.md#review-answers).
             when
                 duplicate_of_txn_id is not null
                 and coalesce(duplicate_answer, '') <> 'not_duplicate'
@@ -190,10 +190,10 @@ decided as materialized (
 ),
 
 refund_candidates as (
-    -- Money in with no decision of its own (no answer, no row data, no pairing): a refund of
-    -- the latest earlier expense of its account and merchant within the refund window that
-    -- cost at least as much, an exact amount first (§9.28). It then undoes exactly what that
-    -- purchase did. A sharing rule that matches it (say, by category) describes purchases in
+    -- Money in with no decision of its own (no answer, no row data, no pairing): a refund of the
+    -- latest earlier expense of its account and merchant within the refund window that cost at
+    -- least as much, an exact amount first (docs/rules.md#refunds). It then undoes exactly what
+    -- that purchase did. A sharing rule that matches it (say, by category) describes purchases in
     -- general, so the purchase's own decision, with the weights of its date, wins over it.
     select
         txn_id,
@@ -263,7 +263,7 @@ refunds_applied as (
             coalesce(purchase.payer_share_pct, decided.payer_share_pct) as payer_share_pct
         ),
         refund_links.refund_of_txn_id,
-        -- The weights in force on the purchase's date split its refund (§9.28).
+        -- The weights in force on the purchase's date split its refund.
         coalesce(purchase.transaction_date, decided.transaction_date) as policy_date
     from decided
     left join refund_links on decided.txn_id = refund_links.txn_id
@@ -279,8 +279,8 @@ final as (
         transaction_date,
         amount_cents,
         cost_cents,
-        -- A ledger's shared part shapes the shares only when it decided the expense: a review
-        -- answer outranks the row's data (§9.1), and Y then shares all of the cost.
+        -- A ledger's shared part shapes the shares only when it decided the expense: a review answer
+        -- outranks the row's data (docs/rules.md#sharing), and Y then shares all of the cost.
         case when requested_by = 'file' then shared_amount_cents end as shared_amount_cents,
         duplicate_of_txn_id,
         duplicate_reason,

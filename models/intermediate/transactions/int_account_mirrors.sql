@@ -1,7 +1,8 @@
--- How far the rows of each account mirror another account of the same owner seen in another
--- source: how many have an equal-cents row there within the duplicate window (§9.5). A file
--- that names no account is a unit of its own here, so that it can be tied to the one account
--- it mirrors; two accounts that mirror each other but are not one account are a finding.
+-- How far the rows of each account mirror another account of the same owner seen in another source:
+-- how many have an equal-cents row there within the duplicate window
+-- (docs/rules.md#files-that-name-no-account). A file that names no account is a unit of its own
+-- here, so that it can be tied to the one account it mirrors; two accounts that mirror each other
+-- but are not one account are a finding.
 with
 
 int_transactions_collapsed as (

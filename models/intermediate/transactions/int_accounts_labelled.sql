@@ -1,7 +1,8 @@
--- Each account as each file names it, with its identity across files (§9.5): the label of the
--- first labelled accounts.csv row whose patterns match its account text and its file's name, else
--- (schema, owner, account text). Rows of a file that names no account have no identity of
--- their own; int_files_linked may tie them to one of the owner's accounts.
+-- Each account as each file names it, with its identity across files
+-- (docs/rules.md#accounts-across-files): the label of the first labelled accounts.csv row whose
+-- patterns match its account text and its file's name, else (schema, owner, account text). Rows
+-- of a file that names no account have no identity of their own; int_files_linked may tie them
+-- to one of the owner's accounts.
 with
 
 int_transactions_collapsed as (

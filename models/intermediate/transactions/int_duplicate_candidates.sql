@@ -1,7 +1,7 @@
--- Every pair of rows that may be one purchase seen in two sources (§9.5): the same account in
--- files of different schemas, equal cents, dates within the window. The lower-precedence row
--- (aggregator < payment app < direct bank; among equals, the later schema id) is the one that
--- would yield. A row the user said is not a duplicate yields to nothing.
+-- Every pair of rows that may be one purchase seen in two sources (docs/rules.md#duplicates): the
+-- same account in files of different schemas, equal cents, dates within the window. The
+-- lower-precedence row (aggregator < payment app < direct bank; among equals, the later schema id)
+-- is the one that would yield. A row the user said is not a duplicate yields to nothing.
 with
 
 int_transactions_enriched as (

@@ -1,5 +1,5 @@
-"""Cross-source duplicates (§9.5): which candidate pairs of int_duplicate_candidates are one
-purchase, matched one to one.
+"""Cross-source duplicates (docs/rules.md#duplicates): which candidate pairs of
+int_duplicate_candidates are one purchase, matched one to one.
 
 Survivor schemas are taken in precedence order. Within each group of one survivor schema, one
 yielding schema, one account and one amount, the matching pairs as many rows as possible, then

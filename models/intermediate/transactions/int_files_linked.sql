@@ -1,7 +1,8 @@
--- Files that name no account (no account column, no static account, no accounts.csv row for
--- them), tied to an account of their owner when their rows mirror exactly one account seen in
--- another source: at least 2 rows, and at least half of the file's rows, have an equal-cents
--- row there within the duplicate window, and no other account has any (§9.5).
+-- Files that name no account (no account column, no static account, no accounts.csv row for them),
+-- tied to an account of their owner when their rows mirror exactly one account seen in another
+-- source: at least 2 rows, and at least half of the file's rows, have an equal-cents row there
+-- within the duplicate window, and no other account has any
+-- (docs/rules.md#files-that-name-no-account).
 with
 
 int_account_mirrors as (

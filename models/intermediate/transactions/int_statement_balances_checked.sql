@@ -1,7 +1,7 @@
--- Statement checks (§9.18) for files that state a running balance: in the file's own row order,
--- ascending or descending (whichever its balances follow), and skipping rows without a stated
--- balance, each stated balance must be the previous one plus the amounts of the rows since. A
--- file that does not reconcile is a finding (invariant 9 warns), never a block.
+-- Statement checks (docs/rules.md#statement-balances) for files that state a running balance: in
+-- the file's own row order, ascending or descending (whichever its balances follow), and skipping
+-- rows without a stated balance, each stated balance must be the previous one plus the amounts of
+-- the rows since. A file that does not reconcile is a finding (invariant 9 warns), never a block.
 with
 
 stg_ingest__transactions as (

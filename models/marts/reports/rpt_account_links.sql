@@ -1,5 +1,6 @@
--- How the rows of files that name no account were tied to an account of their owner by
--- mirrored rows (§9.5), in words: what `balance run`, `status`, `check` and Data_Quality say.
+-- How the rows of files that name no account were tied to an account of their owner by mirrored
+-- rows (docs/rules.md#files-that-name-no-account), in words: what `balance run`, `status`,
+-- `check` and Data_Quality say.
 with
 
 int_files_linked as (

@@ -1,5 +1,5 @@
--- What waits for the user in Queue_Review (§9.12): every undecided expense and every suspected
--- duplicate, newest first, with a suggestion and its reason.
+-- What waits for the user in Queue_Review (docs/rules.md#the-review-queue): every undecided expense
+-- and every suspected duplicate, newest first, with a suggestion and its reason.
 with
 
 fct_transactions as (

@@ -1,7 +1,7 @@
--- The transfers that would settle everyone on each day (§9.23): repeatedly, the largest debtor
--- pays the largest creditor as much as both allow (ties by member_id), so n members need at most
--- n − 1 transfers. Every day's balances are settled in the same recursion, so the settle-up as
--- of any past date can be read (`balance settle --as-of`).
+-- The transfers that would settle everyone on each day (docs/rules.md#settle-up): repeatedly, the
+-- largest debtor pays the largest creditor as much as both allow (ties by member_id), so n members
+-- need at most n − 1 transfers. Every day's balances are settled in the same recursion, so the
+-- settle-up as of any past date can be read (`balance settle --as-of`).
 with recursive
 
 fct_balances_daily as (
