@@ -33,7 +33,7 @@ def resolve_txn_id(connection, prefix: str) -> str:
         raise UnknownTransaction(f"{prefix!r} names several transactions ({', '.join(matches)}…)")
     # Journals and notes written by earlier versions name the txn_id a row had then.
     renamed = connection.execute(
-        "select distinct txn_id from staging.stg_ingest__transactions where legacy_txn_id = ?",
+        "select txn_id from marts.dim_legacy_txn_ids where legacy_txn_id = ?",
         [prefix.strip()],
     ).fetchall()
     if len(renamed) == 1:
@@ -53,9 +53,7 @@ def explain_transaction(connection, prefix: str) -> str:
     txn_id = resolve_txn_id(connection, prefix)
     fact = _row(connection, "select * from marts.fct_transactions where txn_id = ?", [txn_id])
     names = dict(
-        connection.execute(
-            "select member_id, display_name from staging.stg_household__members"
-        ).fetchall()
+        connection.execute("select member_id, display_name from marts.dim_members").fetchall()
     )
     payer = names.get(fact["payer_member_id"], fact["payer_member_id"])
     amount_text = f"amount {dollars(fact['amount_cents'])} (cost {dollars(-fact['amount_cents'])})"
@@ -120,9 +118,9 @@ def _sharing_lines(connection, fact: dict, names: dict) -> list[str]:
     )
     weights = connection.execute(
         """
-        select member_id, weight, policy_effective_from from intermediate.int_policy_weights_applied
+        select member_id, weight, policy_effective_from from marts.fct_policy_weights
         where txn_id = ? order by member_id
-    """,
+        """,
         [fact["txn_id"]],
     ).fetchall()
     weight_text = ", ".join(f"{names[m]} {w.normalize():f}" for m, w, _ in weights)

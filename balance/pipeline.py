@@ -13,9 +13,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from importlib.metadata import version
 from pathlib import Path
@@ -27,6 +26,7 @@ from balance.dbt import dbt_target_dir, run_dbt
 from balance.explain import UnknownTransaction, explain_transaction
 from balance.health import read_account_links, read_health
 from balance.reporting import Reporter
+from balance.run_state import BuildRecord, RunState, WorkbookRecord, read_run_state
 from balance.settle import format_statement, read_statement, write_statement_workbook
 from core.clock import utc_now
 from core.files import (
@@ -34,11 +34,9 @@ from core.files import (
     move_aside,
     remove_stale_temporaries,
     replace_atomically,
-    write_private_text,
 )
 from core.masking import mask_digit_runs
 from core.money import dollars, signed_dollars
-from core.review import ANSWER_HEADERS
 from core.workspace import PROJECT_ROOT, Workspace, make_private_dir
 from exports.powerbi import UnsafeColumnType, export_parquet
 from exports.summary import read_balance_summary
@@ -146,15 +144,8 @@ def build(workspace: Workspace, report: Reporter | None = None) -> None:
     report = report or Reporter()
     # dbt unit tests check the SQL, not the household's data: they run with the test suite.
     result = run_dbt(workspace, "build", ["--exclude-resource-type", "unit_test"])
-    _remember(
-        workspace,
-        report,
-        build={
-            "succeeded": result.succeeded,
-            "failures": result.failures,
-            "finished_at": utc_now().isoformat() + "Z",
-        },
-    )
+    finished_at = utc_now().isoformat() + "Z"
+    _remember(workspace, report, build=BuildRecord(result.succeeded, result.failures, finished_at))
     if not result.succeeded:
         raise PipelineError(
             f"{result.summary}; exports skipped, the previous outputs are unchanged",
@@ -171,7 +162,7 @@ def build(workspace: Workspace, report: Reporter | None = None) -> None:
 def export(workspace: Workspace, report: Reporter | None = None) -> None:
     report = report or Reporter()
     last = _last_run(workspace, report)
-    if not last.get("build", {}).get("succeeded"):
+    if not last.build_succeeded:
         raise PipelineError("the last dbt build did not pass: run `balance build` first")
     _require_output_folders(workspace)
     _import_changed_answers(workspace, last, report)
@@ -183,9 +174,7 @@ def export(workspace: Workspace, report: Reporter | None = None) -> None:
             queue = queue_txn_ids(connection)
             # Answers that could not be used stay on their rows while those wait for review.
             queued = set(queue)
-            kept = {
-                t: a for t, a in _last_run(workspace).get("kept_answers", {}).items() if t in queued
-            }
+            kept = {t: a for t, a in _last_run(workspace).kept_answers.items() if t in queued}
             written = export_workbook(connection, workspace.workbook, kept)
             written_answers = written_answers_fingerprint(queue, kept)
             summary = read_balance_summary(connection) | read_health(connection)
@@ -213,8 +202,8 @@ def export(workspace: Workspace, report: Reporter | None = None) -> None:
     else:
         # balance_data.xlsx keeps the answers it was recorded with; the side workbook is
         # recorded apart, and the next run imports what is typed into either.
-        side_workbooks = _last_run(workspace).get("side_workbooks", {}) | {
-            shown: {"answers": written_answers, "stat": file_state(written)}
+        side_workbooks = _last_run(workspace).side_workbooks | {
+            shown: WorkbookRecord(written_answers, file_state(written))
         }
         _remember(workspace, **summary, kept_answers=kept, side_workbooks=side_workbooks)
         report(
@@ -266,7 +255,7 @@ def _import_review(workspace: Workspace, report: Reporter, path: Path) -> Review
     # This workbook's rows say what is kept now; rows it does not hold keep what they had.
     kept = {
         txn_id: answer
-        for txn_id, answer in _last_run(workspace, report).get("kept_answers", {}).items()
+        for txn_id, answer in _last_run(workspace, report).kept_answers.items()
         if txn_id not in result.txn_ids_read
     }
     _remember(workspace, report, kept_answers=kept | result.kept)
@@ -289,21 +278,20 @@ def _queue_questions(workspace: Workspace) -> dict[str, str]:
         raise PipelineError(str(error)) from None
 
 
-def _import_changed_answers(workspace: Workspace, last: dict, report: Reporter) -> None:
+def _import_changed_answers(workspace: Workspace, last: RunState, report: Reporter) -> None:
     """Answers typed into the workbook since it was written go to the journal first (§9.19);
     then those typed into side workbooks written while it was open, oldest first (they were
     written later than the main one, so their answers are the newer)."""
-    side_records = dict(last.get("side_workbooks", {}))
+    side_records = dict(last.side_workbooks)
     if workspace.workbook.exists():
-        recorded = {"answers": last.get("workbook_answers"), "stat": last.get("workbook_stat")}
         try:
-            now = _import_if_changed(workspace, workspace.workbook, recorded, report)
+            now = _import_if_changed(workspace, workspace.workbook, last.workbook_record, report)
         except UnreadableWorkbook as error:
             aside = _set_aside_unreadable_workbook(workspace, error, report)
             # Watched like a side workbook: once it reads, the next run imports its answers.
-            side_records[workspace.relative(aside)] = {"answers": None, "stat": file_state(aside)}
-            now = {"answers": None, "stat": None}
-        _remember(workspace, report, workbook_answers=now["answers"], workbook_stat=now["stat"])
+            side_records[workspace.relative(aside)] = WorkbookRecord(None, file_state(aside))
+            now = WorkbookRecord()
+        _remember(workspace, report, workbook_answers=now.answers, workbook_stat=now.stat)
     side_workbooks = {}
     for shown, recorded in sorted(side_records.items()):
         path = workspace.root / shown
@@ -317,8 +305,8 @@ def _import_changed_answers(workspace: Workspace, last: dict, report: Reporter) 
                 f"{shown} {error}, so its answers were not imported; once it reads, the next "
                 "`balance run` imports them"
             )
-            side_workbooks[shown] = {"answers": recorded.get("answers"), "stat": file_state(path)}
-    if side_workbooks or last.get("side_workbooks"):
+            side_workbooks[shown] = WorkbookRecord(recorded.answers, file_state(path))
+    if side_workbooks or last.side_workbooks:
         _remember(workspace, report, side_workbooks=side_workbooks)
 
 
@@ -337,17 +325,19 @@ def _set_aside_unreadable_workbook(
     return aside
 
 
-def _import_if_changed(workspace: Workspace, path: Path, recorded: dict, report: Reporter) -> dict:
+def _import_if_changed(
+    workspace: Workspace, path: Path, recorded: WorkbookRecord, report: Reporter
+) -> WorkbookRecord:
     """Import the answers of one workbook if they changed since recorded; returns its record."""
     stat = file_state(path)
-    if stat == recorded.get("stat"):
+    if stat == recorded.stat:
         # Saving answers rewrites the file, which changes its size or modification time.
         report.debug(f"{workspace.relative(path)} is as last recorded; not read")
         return recorded
     answers = workbook_answers_fingerprint(path)
-    if answers != recorded.get("answers"):
+    if answers != recorded.answers:
         _import_review(workspace, report, path)
-    return {"answers": answers, "stat": stat}
+    return WorkbookRecord(answers, stat)
 
 
 def inputs_fingerprint(workspace: Workspace) -> str:
@@ -404,14 +394,9 @@ def run(workspace: Workspace, report: Reporter | None = None, force: bool = Fals
     effects_before = _balance_effects(workspace, answered)
     fingerprint = inputs_fingerprint(workspace)
     outputs_present = workspace.workbook.exists() and workspace.powerbi.is_dir()
-    if (
-        not force
-        and outputs_present
-        and last.get("fingerprint") == fingerprint
-        and last.get("build", {}).get("succeeded")
-    ):
+    if not force and outputs_present and last.fingerprint == fingerprint and last.build_succeeded:
         report("Nothing changed since the last run; outputs are up to date.")
-        return RunOutcome(last.get("statement", ""), last.get("files_quarantined", 0), skipped=True)
+        return RunOutcome(last.statement or "", last.files_quarantined, skipped=True)
     with _timed(report, "ingest"):
         ingested = ingest(workspace, report)
     quarantined = len(ingested.rejected)
@@ -430,7 +415,7 @@ def run(workspace: Workspace, report: Reporter | None = None, force: bool = Fals
     if answered:
         for line in _balance_moved_lines(workspace, last, summary, answered, effects_before):
             report(line)
-    return RunOutcome(summary["statement"], quarantined)
+    return RunOutcome(summary.statement, quarantined)
 
 
 def _journal_line_count(workspace: Workspace) -> int:
@@ -477,8 +462,8 @@ def _balance_effects(workspace: Workspace, answered: dict[str, str]) -> dict[str
 
 def _balance_moved_lines(
     workspace: Workspace,
-    last: dict,
-    summary: dict,
+    last: RunState,
+    summary: RunState,
     answered: dict[str, str],
     effects_before: dict[str, dict[str, int]],
 ) -> list[str]:
@@ -501,12 +486,12 @@ def _balance_moved_lines(
         shown = [(names.get(m, m), c) for m, c in sorted(cents_by_member.items()) if c]
         return ", ".join(f"{name} {signed_dollars(cents)}" for name, cents in shown) or "none"
 
-    before = {m: _cents(v) for m, v in last.get("balance", {}).items()}
-    after = {m: _cents(v) for m, v in summary.get("balance", {}).items()}
+    before = {m: _cents(v) for m, v in (last.balance or {}).items()}
+    after = {m: _cents(v) for m, v in (summary.balance or {}).items()}
     moved = {m: after.get(m, 0) - before.get(m, 0) for m in {*before, *after}}
     lines = [
-        f"The balance moved: {moves(moved)} (now: {summary['statement']};"
-        f" before: {last.get('statement', 'no balance yet')})"
+        f"The balance moved: {moves(moved)} (now: {summary.statement};"
+        f" before: {last.statement or 'no balance yet'})"
     ]
     lines.append(f"{len(answered)} answer(s) imported, each moving it by:")
     for txn_id, answer in sorted(
@@ -618,7 +603,7 @@ def check(workspace: Workspace, report: Reporter | None = None) -> int:
     with connect(workspace.warehouse, read_only=True) as connection:
         findings = connection.execute(
             "select check_name, subject, detail, next_step from marts.rpt_data_quality "
-            "order by check_name, subject"
+            "where is_finding order by check_name, subject"
         ).fetchall()
         links = read_account_links(connection)
     # A rejected file the user has since removed needs nothing more (a link is its own entry).
@@ -634,7 +619,7 @@ def check(workspace: Workspace, report: Reporter | None = None) -> int:
             report(f"{CHECK_TITLES[check_name]} ({count}):")
             current = check_name
         report(f"  {subject}: {detail}\n    → {next_step}")
-    kept = _last_run(workspace, report).get("kept_answers", {})
+    kept = _last_run(workspace, report).kept_answers
     if kept:
         report(f"Answers in Queue_Review that could not be used ({len(kept)}):")
         for line in _kept_answer_lines(workspace, kept):
@@ -689,23 +674,22 @@ def explain(workspace: Workspace, txn_id: str) -> str:
 
 def status_text(workspace: Workspace, as_json: bool = False, report: Reporter | None = None) -> str:
     last = _last_run(workspace, report)
-    if not last.get("last_run") or any(fact not in last for fact in COMPLETED_RUN_FACTS):
+    if not last.is_complete:
         raise PipelineError(f"no completed run in {workspace.root} yet: run `balance run` first")
     status = {
-        "balance": last["balance"],
-        "statement": last["statement"],
-        "pending_review": last["pending_review"],
-        "pending_amount": last["pending_amount"],
-        "duplicate_questions": last.get("duplicate_questions", 0),
-        "files": {"loaded": last["files_loaded"], "quarantined": last.get("files_quarantined", 0)},
-        "last_run": last["last_run"],
-        "last_build": last.get("build", {}),
-        "transactions_by_kind": last.get("transactions_by_kind", {}),
-        "warnings": last.get("warnings", []),
-        "account_links": last.get("account_links", []),
+        "balance": last.balance,
+        "statement": last.statement,
+        "pending_review": last.pending_review,
+        "pending_amount": last.pending_amount,
+        "duplicate_questions": last.duplicate_questions,
+        "files": {"loaded": last.files_loaded, "quarantined": last.files_quarantined},
+        "last_run": last.last_run,
+        "last_build": asdict(last.build) if last.build else {},
+        "transactions_by_kind": last.transactions_by_kind,
+        "warnings": last.warnings,
+        "account_links": last.account_links,
         "answers_not_imported": [
-            {"txn_id": txn_id, **answer}
-            for txn_id, answer in sorted(last.get("kept_answers", {}).items())
+            {"txn_id": txn_id, **answer} for txn_id, answer in sorted(last.kept_answers.items())
         ],
     }
     if as_json:
@@ -726,7 +710,7 @@ def status_text(workspace: Workspace, as_json: bool = False, report: Reporter | 
         lines.append(f"last build: passed at {build_state.get('finished_at', '?')}")
     else:
         lines.append("last build FAILED: " + "; ".join(build_state.get("failures", [])))
-    for path in last.get("quarantined_files", []):
+    for path in last.quarantined_files:
         lines.append(f"quarantined: {path} (`balance doctor {path}` says why)")
     kinds = status["transactions_by_kind"]
     if kinds:
@@ -734,132 +718,22 @@ def status_text(workspace: Workspace, as_json: bool = False, report: Reporter | 
         lines.append(f"transactions: {sum(kinds.values())} ({counts})")
     lines += status["account_links"]
     lines += [
-        f"answer not imported: {line}"
-        for line in _kept_answer_lines(workspace, last.get("kept_answers", {}))
+        f"answer not imported: {line}" for line in _kept_answer_lines(workspace, last.kept_answers)
     ]
     lines += [f"warning: {warning}" for warning in status["warnings"]]
     return "\n".join(lines)
 
 
-def _is_text(value) -> bool:
-    return isinstance(value, str)
-
-
-def _is_count(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_optional_text(value) -> bool:
-    return value is None or isinstance(value, str)
-
-
-def _is_list_of(is_item: Callable[[object], bool]) -> Callable[[object], bool]:
-    return lambda value: isinstance(value, list) and all(is_item(item) for item in value)
-
-
-def _is_map_of(is_item: Callable[[object], bool]) -> Callable[[object], bool]:
-    return lambda value: (
-        isinstance(value, dict)
-        and all(isinstance(key, str) and is_item(item) for key, item in value.items())
-    )
-
-
-def _is_file_state(value) -> bool:
-    return value is None or _is_list_of(_is_count)(value)
-
-
-def _is_build(value) -> bool:
-    return (
-        isinstance(value, dict)
-        and isinstance(value.get("succeeded"), bool)
-        and _is_list_of(_is_text)(value.get("failures", []))
-        and _is_text(value.get("finished_at", ""))
-    )
-
-
-def _is_kept_answer(value) -> bool:
-    return _is_map_of(_is_text)(value) and all(key in value for key in (*ANSWER_HEADERS, "reason"))
-
-
-def _is_workbook_record(value) -> bool:
-    return (
-        isinstance(value, dict)
-        and _is_optional_text(value.get("answers"))
-        and _is_file_state(value.get("stat"))
-    )
-
-
-# What each fact of logs/last_run.json must be for the commands that read it; a fact that is
-# not is left out, as if it had never been written.
-LAST_RUN_FACTS: dict[str, Callable[[object], bool]] = {
-    "balance": _is_map_of(_is_text),
-    "statement": _is_text,
-    "pending_review": _is_count,
-    "pending_amount": _is_text,
-    "duplicate_questions": _is_count,
-    "files_loaded": _is_count,
-    "files_quarantined": _is_count,
-    "quarantined_files": _is_list_of(_is_text),
-    "last_run": _is_text,
-    "build": _is_build,
-    "fingerprint": _is_optional_text,
-    "transactions_by_kind": _is_map_of(_is_count),
-    "warnings": _is_list_of(_is_text),
-    "account_links": _is_list_of(_is_text),
-    "kept_answers": _is_map_of(_is_kept_answer),
-    "workbook_answers": _is_optional_text,
-    "workbook_stat": _is_file_state,
-    "side_workbooks": _is_map_of(_is_workbook_record),
-}
-# What `status` needs of a completed run.
-COMPLETED_RUN_FACTS = (
-    "last_run",
-    "balance",
-    "statement",
-    "pending_review",
-    "pending_amount",
-    "files_loaded",
-)
-
-
-def read_last_run(path: Path) -> tuple[dict, str | None]:
-    """The facts of logs/last_run.json that can be used, and what was wrong with the file
-    (None when nothing). A damaged file reads as no last run, or as its usable facts."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}, None
-    except OSError as error:
-        return {}, f"cannot be read ({error.strerror or error})"
-    except ValueError:
-        return {}, "is not UTF-8 text"
-    try:
-        state = json.loads(text)
-    except ValueError as error:
-        return {}, f"is not valid JSON ({error})"
-    if not isinstance(state, dict):
-        return {}, "does not hold a JSON object"
-    wrong = sorted(fact for fact, is_valid in LAST_RUN_FACTS.items()
-                   if fact in state and not is_valid(state[fact]))  # fmt: skip
-    if not wrong:
-        return state, None
-    # A record that is not whole cannot vouch that nothing changed: the next run does its work.
-    usable = {fact: value for fact, value in state.items() if fact not in wrong}
-    usable.pop("fingerprint", None)
-    return usable, f"has values of the wrong type for {', '.join(wrong)}"
-
-
-def _last_run(workspace: Workspace, report: Reporter | None = None) -> dict:
-    state, problem = read_last_run(workspace.last_run_file)
+def _last_run(workspace: Workspace, report: Reporter | None = None) -> RunState:
+    state, problem = read_run_state(workspace.last_run_file)
     if problem and report:
         shown = workspace.relative(workspace.last_run_file)
-        going_on = "without them" if state else "as if there were no last run"
+        going_on = "without them" if state != RunState() else "as if there were no last run"
         report.warn_once(f"{shown} {problem}; going on {going_on} (`balance run` writes it anew)")
     return state
 
 
 def _remember(workspace: Workspace, report: Reporter | None = None, **facts) -> None:
-    """Merge facts into logs/last_run.json, which `status` reads without the warehouse."""
-    state = _last_run(workspace, report) | facts
+    """Set facts of logs/last_run.json, which `status` reads without the warehouse."""
     make_private_dir(workspace.logs)
-    write_private_text(workspace.last_run_file, json.dumps(state, indent=2, sort_keys=True))
+    _last_run(workspace, report).with_facts(**facts).write(workspace.last_run_file)

@@ -5,10 +5,11 @@ workbook sheet, so that two versions of the code can be shown to write the same 
     ... change the code, build and export again ...
     python bench/output_hashes.py WORKSPACE --compare before.json
 
-A Parquet column is hashed by its type and values in file order; a sheet by the value of every
-cell, row by row, as openpyxl reads it (formulas as written). Row counts are kept beside the
-hashes, so a difference says where it is. `--compare` prints what differs and exits 1 if
-anything does.
+A Parquet file is read with its rows sorted on every column (DuckDB writes a table's rows in
+whatever order its threads finish), then each column is hashed by its type and values; a sheet
+by the value of every cell, row by row, as openpyxl reads it (formulas as written). Row counts
+are kept beside the hashes, so a difference says where it is. `--compare` prints what differs
+and exits 1 if anything does.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import json
 import sys
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pyarrow.parquet as pq
 
@@ -28,15 +30,15 @@ BATCH_ROWS = 65_536
 
 
 def _parquet_hashes(path: Path) -> dict[str, dict]:
-    parquet = pq.ParquetFile(path)
-    digests = {
-        field.name: hashlib.sha256(str(field.type).encode()) for field in parquet.schema_arrow
-    }
+    schema = pq.read_schema(path)
+    digests = {field.name: hashlib.sha256(str(field.type).encode()) for field in schema}
     rows = 0
-    for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-        rows += batch.num_rows
-        for name, column in zip(batch.schema.names, batch.columns, strict=True):
-            digests[name].update(repr(column.to_pylist()).encode())
+    with duckdb.connect() as connection:
+        result = connection.execute("select * from read_parquet(?) order by all", [str(path)])
+        while batch := result.fetchmany(BATCH_ROWS):
+            rows += len(batch)
+            for name, values in zip(schema.names, zip(*batch, strict=True), strict=True):
+                digests[name].update(repr(values).encode())
     return {name: {"rows": rows, "sha256": digest.hexdigest()} for name, digest in digests.items()}
 
 

@@ -12,7 +12,7 @@ def read_balance_summary(connection) -> dict:
         order by member_id
         """
     ).fetchall()
-    files_loaded = connection.execute("select count(*) from raw.files").fetchone()[0]
+    files_loaded = connection.execute("select count(*) from marts.dim_files").fetchone()[0]
     duplicate_questions = connection.execute(
         "select count(*) from marts.rpt_review_queue where question = 'duplicate'"
     ).fetchone()[0]

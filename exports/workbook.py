@@ -389,7 +389,7 @@ def _write_queue(spreadsheet: Spreadsheet, connection, kept: KeptAnswers) -> lis
     policies = [
         policy
         for (policy,) in connection.execute(
-            "select distinct policy from staging.stg_household__split_policies order by policy"
+            "select distinct policy from marts.dim_split_policies order by policy"
         ).fetchall()
     ]
     validations = {
@@ -460,70 +460,32 @@ def _date_literal(day: dt.date | None) -> str:
 def _write_shared_ledger(
     spreadsheet: Spreadsheet, connection, members: Members, window_start: dt.date | None
 ) -> None:
-    """Every entry that moves a balance, oldest first: shared and split expenses with each
-    member's share, settlements, and the opening balances, with each member's balance after
-    the entry. It reads the movements fct_balances_daily sums, so the two agree to the cent."""
+    """Every entry of rpt_shared_ledger, oldest first, one row each: its shares and balances
+    side by side, a member the entry does not move keeping the balance they had."""
     names = dict(members)
     # Everything before the window counts only through the balances it leaves (§9.24).
     balance_cents = dict.fromkeys(names, 0) | _balances_before(connection, window_start)
     rows = []
     if window_start is not None:
         rows.append(_carried_forward_row(window_start, names, balance_cents))
-    movements = _fetch_in_batches(
+    ledger = _fetch_in_batches(
         connection,
         f"""
-        select
-            movements.movement_source_id,
-            movements.movement_date,
-            case
-                when movements.movement_kind = 'opening_balance' then 'opening balance'
-                when movements.movement_kind like 'settlement%' then 'settlement'
-                when expenses.cost < 0 then 'refund'
-                else 'expense'
-            end as entry,
-            case
-                when movements.movement_kind <> 'opening_balance'
-                    then movements.movement_source_id
-            end as txn_id,
-            coalesce(expenses.payer_member_id, settlements.from_member_id) as paid_by_member_id,
-            settlements.to_member_id as paid_to_member_id,
-            coalesce(expenses.description, settlement_legs.description) as description,
-            expenses.merchant,
-            expenses.category,
-            expenses.sharing,
-            expenses.policy,
-            coalesce(expenses.cost, settlements.amount) as cost,
-            movements.member_id,
-            shares.share_amount,
-            movements.movement_cents
-        -- Plain equality joins only (a condition on the left table alone makes DuckDB loop over
-        -- every pair): expense movements carry expense txn_ids, settlement movements settlement
-        -- ids, and the two never meet.
-        from intermediate.int_balance_movements as movements
-        left join (select * from marts.fct_transactions where kind = 'expense') as expenses
-            on movements.movement_source_id = expenses.txn_id
-        left join marts.fct_shares as shares
-            on movements.movement_source_id = shares.txn_id
-            and movements.member_id = shares.member_id
-        left join marts.fct_settlements as settlements
-            on movements.movement_source_id = settlements.settlement_id
-        left join marts.fct_transactions as settlement_legs
-            on coalesce(settlements.out_txn_id, settlements.in_txn_id) = settlement_legs.txn_id
-        where movements.movement_date >= {_date_literal(window_start)}
-        -- the opening balances come first on their day: later movements count from them
-        order by
-            movements.movement_date,
-            movements.movement_kind <> 'opening_balance',
-            movements.movement_source_id
+        select entry_id, entry_date, entry, txn_id, paid_by_member_id, paid_to_member_id,
+            description, merchant, category, sharing, policy, cost,
+            member_id, share_amount, balance_after_cents
+        from marts.rpt_shared_ledger
+        where entry_date >= {_date_literal(window_start)}
+        order by entry_date, not is_opening_balance, entry_id
         """,
     )
-    for _source, entry_movements in itertools.groupby(movements, key=lambda row: row[0]):
-        entry_movements = list(entry_movements)
-        _, date, entry, txn_id, paid_by, paid_to, *details, cost = entry_movements[0][:12]
+    for _entry_id, entry_rows in itertools.groupby(ledger, key=lambda row: row[0]):
+        entry_rows = list(entry_rows)
+        _, date, entry, txn_id, paid_by, paid_to, *details, cost = entry_rows[0][:12]
         shares = {}
-        for *_entry, member_id, share, cents in entry_movements:
+        for *_entry, member_id, share, balance_after in entry_rows:
             shares[member_id] = share
-            balance_cents[member_id] += cents
+            balance_cents[member_id] = balance_after
         rows.append(
             (
                 date,
@@ -551,8 +513,8 @@ def _balances_before(connection, window_start: dt.date | None) -> dict[str, int]
         return {}
     return dict(
         connection.execute(
-            "select member_id, sum(movement_cents) from intermediate.int_balance_movements "
-            "where movement_date < ? group by member_id",
+            "select member_id, sum(movement_cents) from marts.rpt_shared_ledger "
+            "where entry_date < ? group by member_id",
             [window_start],
         ).fetchall()
     )
@@ -588,90 +550,33 @@ def _write_monthly(spreadsheet: Spreadsheet, connection) -> None:
 
 
 def _write_data_quality(spreadsheet: Spreadsheet, connection) -> None:
-    """What needs a look, most pressing first: rejected files (their latest attempt), open
+    """The rows of rpt_data_quality the sheet shows, most pressing first: rejected files, open
     duplicate questions, expenses whose sharing cannot be applied, review decisions that name
-    no transaction (§9.20); then, for the record, the duplicates set aside, accounts that look
-    like one under two names, and files linked to an account by their mirrored rows."""
+    no transaction; then, for the record, the duplicates set aside, accounts that look like
+    one under two names, and files linked to an account by their mirrored rows."""
     rows = _fetch(
         connection,
         """
-        with
-
-        latest_attempts as (
-            select *
-            from raw.file_attempts
-            qualify row_number() over (partition by file_path order by attempted_at desc) = 1
-        ),
-
-        bad_lines as (
-            select file_path, attempted_at, count(*) as bad_line_count
-            from raw.file_issues
-            group by file_path, attempted_at
-        ),
-
-        transactions as (
-            select fct_transactions.*, dim_members.display_name as payer
-            from marts.fct_transactions
-            left join marts.dim_members
-                on fct_transactions.payer_member_id = dim_members.member_id
-        ),
-
-        checks as (
-            select
-                1 as check_order,
-                'rejected file' as check_name,
-                null as txn_id,
-                null as related_txn_id,
-                latest_attempts.file_path,
-                cast(latest_attempts.attempted_at as date) as check_date,
-                null as payer,
-                null as description,
-                null as amount,
-                latest_attempts.reason as detail,
-                coalesce(bad_lines.bad_line_count, 0) as bad_line_count
-            from latest_attempts
-            left join bad_lines
-                on latest_attempts.file_path = bad_lines.file_path
-                and latest_attempts.attempted_at = bad_lines.attempted_at
-            where latest_attempts.status = 'rejected'
-            union all
-            select 2, 'suspected duplicate', txn_id, duplicate_of_txn_id, file_path,
-                transaction_date, payer, description, amount,
-                duplicate_reason || '; answer D in Queue_Review if it is one', null
-            from transactions
-            where is_suspected_duplicate
-            union all
-            select 3, 'sharing cannot be applied', txn_id, null, file_path, transaction_date,
-                payer, description, amount, sharing_issue, null
-            from transactions
-            where sharing_issue is not null
-            union all
-            select 4, 'orphan review decision', decided_txn_id, null, null,
-                cast(decided_at as date), null, note, null,
-                'the ' || coalesce(sharing, duplicate_answer)
-                    || ' decision names no transaction; it stays in the journal',
-                null
-            from intermediate.int_review_decisions_latest
-            where is_orphan
-            union all
-            select 5, 'duplicate', txn_id, duplicate_of_txn_id, file_path, transaction_date,
-                payer, description, amount, duplicate_reason, null
-            from transactions
-            where kind = 'duplicate'
-            union all
-            select 6, 'mirrored accounts', null, null, null, null, null, subject, null,
-                detail || '; ' || next_step, null
-            from marts.rpt_data_quality
-            where check_name = 'mirrored_accounts'
-            union all
-            select 7, 'account linked', null, null, file_path, null, null, null, null,
-                link_reason, null
-            from marts.rpt_account_links
-        )
-
-        select * exclude (check_order)
-        from checks
-        order by check_order, check_date desc, txn_id, file_path
+        select
+            rpt_data_quality.sheet_check as check_name,
+            rpt_data_quality.txn_id,
+            rpt_data_quality.related_txn_id,
+            rpt_data_quality.file_path,
+            rpt_data_quality.finding_date as check_date,
+            dim_members.display_name as payer,
+            rpt_data_quality.description,
+            rpt_data_quality.amount,
+            rpt_data_quality.sheet_detail as detail,
+            rpt_data_quality.bad_line_count
+        from marts.rpt_data_quality
+        left join marts.dim_members on rpt_data_quality.payer_member_id = dim_members.member_id
+        where rpt_data_quality.sheet_order is not null
+        order by
+            rpt_data_quality.sheet_order,
+            rpt_data_quality.finding_date desc,
+            rpt_data_quality.txn_id,
+            rpt_data_quality.file_path,
+            rpt_data_quality.subject
         """,
     )
     spreadsheet.data_sheet(DATA_QUALITY_SHEET, DATA_QUALITY_HEADERS, rows, "DataQuality")

@@ -16,7 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from balance.pipeline import read_last_run
+from balance.run_state import read_run_state
 
 from support import invoke
 
@@ -105,7 +105,7 @@ def test_run_rewrites_a_damaged_last_run_record(demo_copy):
     assert result.exit_code == 0, result.output
     assert result.output.count("warning: logs/last_run.json is not valid JSON") == 1
     assert result.output.strip().endswith(STATEMENT)
-    assert read_last_run(demo_copy / LAST_RUN)[1] is None  # whole again
+    assert read_run_state(demo_copy / LAST_RUN)[1] is None  # whole again
     status = run(demo_copy, "status")
     assert status.exit_code == 0, status.output
     assert "last_run.json" not in status.output

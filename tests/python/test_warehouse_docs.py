@@ -51,7 +51,9 @@ def test_every_mart_and_marts_column_has_its_yaml_description(built_demo):
     table_comments = dict(
         query(
             built_demo,
-            "select table_name, comment from duckdb_tables() where schema_name = 'marts'",
+            "select table_name, comment from duckdb_tables() where schema_name = 'marts' "
+            "union all "
+            "select view_name, comment from duckdb_views() where schema_name = 'marts'",
         )
     )
 

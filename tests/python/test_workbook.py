@@ -20,7 +20,8 @@ import pytest
 import xlsxwriter
 from xlsxwriter.utility import _datetime_to_excel_datetime
 
-from exports import files, sheet_rows, workbook
+from core import files
+from exports import sheet_rows, workbook
 from exports.sheet_rows import excel_day_number
 from exports.spreadsheet import Spreadsheet
 from exports.workbook import export_workbook

@@ -1,5 +1,9 @@
--- What `balance check` reports (§1 weekly quality pass): one row per finding, each with the
--- command that shows more. The invariants themselves are dbt tests; these are the softer signs.
+-- Everything the weekly quality pass finds, in one place for every reader: `balance check`
+-- and `balance status` list the findings, each with the command that shows more; the
+-- workbook's Data_Quality sheet shows the rows with a sheet_order, in that order, with the
+-- transaction or file they are about. The duplicates set aside and the files linked to an
+-- account by their mirrored rows are kept here for the record, not as findings. The
+-- invariants themselves are dbt tests (docs/rules.md#invariants); these are the softer signs.
 with
 
 fct_transactions as (
@@ -20,6 +24,14 @@ stg_ingest__file_attempts as (
 
 stg_ingest__files as (
     select * from {{ ref('stg_ingest__files') }}
+),
+
+stg_ingest__file_issues as (
+    select * from {{ ref('stg_ingest__file_issues') }}
+),
+
+rpt_account_links as (
+    select * from {{ ref('rpt_account_links') }}
 ),
 
 int_account_mirrors as (
@@ -44,9 +56,43 @@ suspected_duplicates as (
         'suspected_duplicate' as check_name,
         txn_id as subject,
         'possible copy of ' || duplicate_of_txn_id || ': ' || duplicate_reason as detail,
-        'balance explain ' || txn_id || '  (answer D, or Y/N/S, in Queue_Review)' as next_step
+        'balance explain ' || txn_id || '  (answer D, or Y/N/S, in Queue_Review)' as next_step,
+        true as is_finding,
+        2 as sheet_order,
+        'suspected duplicate' as sheet_check,
+        duplicate_reason || '; answer D in Queue_Review if it is one' as sheet_detail,
+        txn_id,
+        duplicate_of_txn_id as related_txn_id,
+        file_path,
+        transaction_date as finding_date,
+        payer_member_id,
+        description,
+        amount,
+        cast(null as bigint) as bad_line_count
     from fct_transactions
     where is_suspected_duplicate
+),
+
+duplicates_set_aside as (
+    select
+        'duplicate' as check_name,
+        txn_id as subject,
+        'a copy of ' || duplicate_of_txn_id || ': ' || duplicate_reason as detail,
+        'balance explain ' || txn_id as next_step,
+        false as is_finding,
+        5 as sheet_order,
+        'duplicate' as sheet_check,
+        duplicate_reason as sheet_detail,
+        txn_id,
+        duplicate_of_txn_id as related_txn_id,
+        file_path,
+        transaction_date as finding_date,
+        payer_member_id,
+        description,
+        amount,
+        cast(null as bigint) as bad_line_count
+    from fct_transactions
+    where kind = 'duplicate'
 ),
 
 largest_recent_purchase as (
@@ -70,7 +116,19 @@ refunds_without_purchase as (
         txn_id as subject,
         'refund of ' || -cost || ' at ' || merchant || ' on ' || transaction_date
         || ' matches no purchase in the 120 days before' as detail,
-        'balance explain ' || txn_id as next_step
+        'balance explain ' || txn_id as next_step,
+        true as is_finding,
+        cast(null as integer) as sheet_order,
+        null as sheet_check,
+        null as sheet_detail,
+        txn_id,
+        null as related_txn_id,
+        file_path,
+        transaction_date as finding_date,
+        payer_member_id,
+        description,
+        amount,
+        cast(null as bigint) as bad_line_count
     from largest_recent_purchase
     where
         cost < 0
@@ -94,7 +152,19 @@ unusually_large as (
         expenses.cost || ' at ' || expenses.merchant || ' on ' || expenses.transaction_date
         || ' is over 5 times the usual ' || expenses.category || ' expense ('
         || round(category_medians.median_cost, 2) || ')' as detail,
-        'balance explain ' || expenses.txn_id as next_step
+        'balance explain ' || expenses.txn_id as next_step,
+        true as is_finding,
+        cast(null as integer) as sheet_order,
+        null as sheet_check,
+        null as sheet_detail,
+        expenses.txn_id,
+        null as related_txn_id,
+        expenses.file_path,
+        expenses.transaction_date as finding_date,
+        expenses.payer_member_id,
+        expenses.description,
+        expenses.amount,
+        cast(null as bigint) as bad_line_count
     from expenses
     inner join category_medians on expenses.category = category_medians.category
     where
@@ -108,7 +178,19 @@ uncategorised_merchants as (
         'uncategorised_merchant' as check_name,
         merchant as subject,
         count(*) || ' expense(s) at ' || merchant || ' have no category' as detail,
-        'add a row for it to household/merchant_lookup.csv' as next_step
+        'add a row for it to household/merchant_lookup.csv' as next_step,
+        true as is_finding,
+        cast(null as integer) as sheet_order,
+        null as sheet_check,
+        null as sheet_detail,
+        null as txn_id,
+        null as related_txn_id,
+        null as file_path,
+        max(transaction_date) as finding_date,
+        null as payer_member_id,
+        null as description,
+        cast(null as decimal(18, 2)) as amount,
+        cast(null as bigint) as bad_line_count
     from expenses
     where category = 'Uncategorized'
     group by merchant
@@ -116,14 +198,26 @@ uncategorised_merchants as (
 
 statement_mismatches as (
     -- One finding per file: the first line, in time, whose stated balance is not the previous
-    -- one plus the amounts since (§9.18).
+    -- one plus the amounts since (docs/rules.md#statement-balances).
     select
         'statement_balance_mismatch' as check_name,
         file_path || ':' || line_number as subject,
         'the file states ' || {{ cents_to_amount('stated_balance_cents') }} || ' on ' || statement_date
         || ', the balance before it and the amounts since give '
         || {{ cents_to_amount('computed_balance_cents') }} as detail,
-        'balance doctor ' || file_path as next_step
+        'balance doctor ' || file_path as next_step,
+        true as is_finding,
+        cast(null as integer) as sheet_order,
+        null as sheet_check,
+        null as sheet_detail,
+        null as txn_id,
+        null as related_txn_id,
+        file_path,
+        statement_date as finding_date,
+        null as payer_member_id,
+        null as description,
+        cast(null as decimal(18, 2)) as amount,
+        cast(null as bigint) as bad_line_count
     from int_statement_balances_checked
     where not is_matching
     qualify row_number() over (
@@ -138,7 +232,20 @@ orphan_decisions as (
         decided_txn_id as subject,
         'a review decision (' || coalesce(sharing, duplicate_answer)
         || ') names no existing transaction' as detail,
-        'check decisions/review_decisions.csv (was the file forgotten or re-downloaded?)' as next_step
+        'check decisions/review_decisions.csv (was the file forgotten or re-downloaded?)' as next_step,
+        true as is_finding,
+        4 as sheet_order,
+        'orphan review decision' as sheet_check,
+        'the ' || coalesce(sharing, duplicate_answer)
+        || ' decision names no transaction; it stays in the journal' as sheet_detail,
+        decided_txn_id as txn_id,
+        null as related_txn_id,
+        null as file_path,
+        cast(decided_at as date) as finding_date,
+        null as payer_member_id,
+        note as description,
+        cast(null as decimal(18, 2)) as amount,
+        cast(null as bigint) as bad_line_count
     from int_review_decisions_latest
     where is_orphan
 ),
@@ -148,9 +255,30 @@ sharing_issues as (
         'sharing_issue' as check_name,
         txn_id as subject,
         sharing_issue as detail,
-        'balance explain ' || txn_id || '  (fix household/split_policies.csv or the decision)' as next_step
+        'balance explain ' || txn_id || '  (fix household/split_policies.csv or the decision)' as next_step,
+        true as is_finding,
+        3 as sheet_order,
+        'sharing cannot be applied' as sheet_check,
+        sharing_issue as sheet_detail,
+        txn_id,
+        null as related_txn_id,
+        file_path,
+        transaction_date as finding_date,
+        payer_member_id,
+        description,
+        amount,
+        cast(null as bigint) as bad_line_count
     from fct_transactions
     where sharing_issue is not null
+),
+
+bad_lines as (
+    select
+        file_path,
+        attempted_at,
+        count(*) as bad_line_count
+    from stg_ingest__file_issues
+    group by file_path, attempted_at
 ),
 
 rejected_files as (
@@ -159,8 +287,24 @@ rejected_files as (
         'rejected_file' as check_name,
         stg_ingest__file_attempts.file_path as subject,
         stg_ingest__file_attempts.reason as detail,
-        'balance doctor ' || stg_ingest__file_attempts.file_path as next_step
+        'balance doctor ' || stg_ingest__file_attempts.file_path as next_step,
+        true as is_finding,
+        1 as sheet_order,
+        'rejected file' as sheet_check,
+        stg_ingest__file_attempts.reason as sheet_detail,
+        null as txn_id,
+        null as related_txn_id,
+        stg_ingest__file_attempts.file_path,
+        cast(stg_ingest__file_attempts.attempted_at as date) as finding_date,
+        null as payer_member_id,
+        null as description,
+        cast(null as decimal(18, 2)) as amount,
+        coalesce(bad_lines.bad_line_count, 0) as bad_line_count
     from stg_ingest__file_attempts
+    left join bad_lines
+        on
+            stg_ingest__file_attempts.file_path = bad_lines.file_path
+            and stg_ingest__file_attempts.attempted_at = bad_lines.attempted_at
     anti join stg_ingest__files on stg_ingest__file_attempts.file_sha256 = stg_ingest__files.file_sha256
     qualify
         row_number() over (
@@ -236,26 +380,72 @@ files_mirroring_several_accounts as (
     having count(*) > 1
 ),
 
+mirror_findings as (
+    select
+        *,
+        true as is_finding,
+        6 as sheet_order,
+        'mirrored accounts' as sheet_check,
+        detail || '; ' || next_step as sheet_detail,
+        null as txn_id,
+        null as related_txn_id,
+        null as file_path,
+        cast(null as date) as finding_date,
+        null as payer_member_id,
+        subject as description,
+        cast(null as decimal(18, 2)) as amount,
+        cast(null as bigint) as bad_line_count
+    from (
+        select * from mirrored_accounts
+        union all
+        select * from files_mirroring_several_accounts
+    ) as mirrors
+),
+
+accounts_linked as (
+    -- Not a finding: what was decided, shown so that a wrong link is noticed.
+    select
+        'account_linked' as check_name,
+        file_path || ' → ' || account_label as subject,
+        link_reason as detail,
+        'balance doctor ' || file_path as next_step,
+        false as is_finding,
+        7 as sheet_order,
+        'account linked' as sheet_check,
+        link_reason as sheet_detail,
+        null as txn_id,
+        null as related_txn_id,
+        file_path,
+        cast(null as date) as finding_date,
+        null as payer_member_id,
+        null as description,
+        cast(null as decimal(18, 2)) as amount,
+        cast(null as bigint) as bad_line_count
+    from rpt_account_links
+),
+
 final as (
     select * from suspected_duplicates
-    union all
+    union all by name
+    select * from duplicates_set_aside
+    union all by name
     select * from refunds_without_purchase
-    union all
+    union all by name
     select * from unusually_large
-    union all
+    union all by name
     select * from uncategorised_merchants
-    union all
+    union all by name
     select * from statement_mismatches
-    union all
+    union all by name
     select * from orphan_decisions
-    union all
+    union all by name
     select * from sharing_issues
-    union all
+    union all by name
     select * from rejected_files
-    union all
-    select * from mirrored_accounts
-    union all
-    select * from files_mirroring_several_accounts
+    union all by name
+    select * from mirror_findings
+    union all by name
+    select * from accounts_linked
 )
 
 select * from final
