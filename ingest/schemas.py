@@ -1,10 +1,11 @@
-"""Bank schema YAML files (§4): loading, validating and matching them to a file's header."""
+"""Bank schema YAML files (docs/schemas.md): loading, validating and matching them to a header."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,7 +133,7 @@ class Schema:
 
 
 def normalize_header(cell: str) -> str:
-    """Headers compare trimmed, BOM-stripped and case-folded (§9.15)."""
+    """Headers compare trimmed, BOM-stripped and case-folded (docs/schemas.md)."""
     return cell.replace("\ufeff", "").strip().casefold()
 
 
@@ -149,8 +150,75 @@ def _is_date_format(date_format: object) -> bool:
 
 
 def load_schema(path: Path, shown_path: str | None = None) -> Schema:
-    """One schema file; errors name it as shown_path (workspace-relative, §9.17)."""
+    """One schema file; errors name it as shown_path (workspace-relative).
+
+    The first mistake found is the error, so the order of the steps below decides which one a
+    schema with several mistakes reports: keep it when editing, users and tests rely on it.
+    """
     where = shown_path or path.as_posix()
+    document = _read_document(path, where)
+    _check_keys(document, where)
+    schema_id = _schema_id(document, where)
+    # A section left out or left empty reads as an empty mapping: each of its keys has a default.
+    match = document.get("match") or {}
+    file_options = document.get("file") or {}
+    values = document.get("values") or {}
+    amount = document.get("amount") or {}
+    pending = document.get("pending") or {}
+    static = document.get("static") or {}
+
+    has_header = _has_header(file_options, where)
+    match_headers, match_filename = _match(match, has_header, where)
+    columns = _columns(document.get("columns") or {}, static, where)
+    layout = _file_layout(file_options, where)
+    number_format = _number_format(values, where)
+    negate, direction = _amount(amount, columns, where)
+    pending_column = _pending_column(pending, where)
+    skip_rows = _skip_rows(document.get("skip_rows") or [], where)
+    if not has_header:
+        _check_positional_column_names(columns, skip_rows, pending_column, where)
+    source_kind = _source_kind(document, where)
+    static_values = _static(static, where)
+    # Compiled last, once every other key has passed: moving this would change which error a
+    # schema with several mistakes reports.
+    skip_lines = _skip_line_patterns(file_options, where)
+
+    return Schema(
+        id=schema_id,
+        path=path,
+        description=str(document.get("description", "")),
+        match_headers=match_headers,
+        match_filename=match_filename,
+        has_header=has_header,
+        skip_lines=skip_lines,
+        **layout,
+        columns=columns,
+        **number_format,
+        negate=negate,
+        direction_out=_casefolded(direction.get("out", [])),
+        direction_in=_casefolded(direction.get("in", [])),
+        pending_column=pending_column,
+        pending_values=_casefolded(pending.get("values", [])),
+        skip_rows=skip_rows,
+        source_kind=source_kind,
+        static=static_values,
+    )
+
+
+def _error(where: str, key: str, reason: str) -> SchemaError:
+    return SchemaError(f"{where}: {key}: {reason}")
+
+
+def _regex(where: str, key: str, pattern: object) -> re.Pattern:
+    if not isinstance(pattern, str):
+        raise _error(where, key, "must be a string")
+    try:
+        return re.compile(pattern)
+    except re.error as error:
+        raise _error(where, key, f"invalid regex ({error})") from error
+
+
+def _read_document(path: Path, where: str) -> dict:
     try:
         document = yaml.safe_load(decode(path.read_bytes())[0])
     except yaml.YAMLError as error:
@@ -160,107 +228,131 @@ def load_schema(path: Path, shown_path: str | None = None) -> Schema:
         raise SchemaError(f"{where}: not valid YAML{line} ({problem})") from None
     if not isinstance(document, dict):
         raise SchemaError(f"{where}: a schema is a mapping of keys")
+    return document
 
-    def fail(key: str, reason: str) -> SchemaError:
-        return SchemaError(f"{where}: {key}: {reason}")
 
+def _check_keys(document: dict, where: str) -> None:
+    """Unknown keys, at the top or in a section, are errors: a misspelt key would do nothing."""
     unknown = sorted(set(document) - TOP_LEVEL_KEYS)
     if unknown:
-        raise fail(unknown[0], "unknown key")
+        raise _error(where, unknown[0], "unknown key")
     for section, allowed in SECTION_KEYS.items():
         value = document.get(section)
         if value is None:
             continue
         if not isinstance(value, dict):
-            raise fail(section, "must be a mapping")
+            raise _error(where, section, "must be a mapping")
         extra = sorted(set(value) - allowed)
         if extra:
-            raise fail(f"{section}.{extra[0]}", "unknown key")
+            raise _error(where, f"{section}.{extra[0]}", "unknown key")
 
+
+def _schema_id(document: dict, where: str) -> str:
     schema_id = document.get("id")
     if not isinstance(schema_id, str) or not SCHEMA_ID.match(schema_id):
-        raise fail("id", "required, snake_case")
+        raise _error(where, "id", "required, snake_case")
+    return schema_id
 
-    def regex(key: str, pattern: object) -> re.Pattern:
-        if not isinstance(pattern, str):
-            raise fail(key, "must be a string")
-        try:
-            return re.compile(pattern)
-        except re.error as error:
-            raise fail(key, f"invalid regex ({error})") from error
 
-    match = document.get("match") or {}
-    file_options = document.get("file") or {}
-    columns = document.get("columns") or {}
-    values = document.get("values") or {}
-    amount = document.get("amount") or {}
-    pending = document.get("pending") or {}
-    static = document.get("static") or {}
-
+def _has_header(file_options: dict, where: str) -> bool:
+    """file.header, checked before match: it decides whether match needs headers or filename."""
     has_header = file_options.get("header", True)
     if not isinstance(has_header, bool):
-        raise fail("file.header", "must be true or false")
+        raise _error(where, "file.header", "must be true or false")
+    return has_header
+
+
+def _match(match: dict, has_header: bool, where: str) -> tuple[tuple[str, ...], re.Pattern | None]:
+    """match.headers and match.filename: a file needs one of them to be recognised."""
     headers = match.get("headers") or []
     if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
-        raise fail("match.headers", "must be a list of column names")
+        raise _error(where, "match.headers", "must be a list of column names")
     if has_header and not headers:
-        raise fail("match.headers", "required when the file has a header")
-    filename = regex("match.filename", match["filename"]) if "filename" in match else None
+        raise _error(where, "match.headers", "required when the file has a header")
+    filename = _regex(where, "match.filename", match["filename"]) if "filename" in match else None
     if not has_header and filename is None:
-        raise fail("match.filename", "required when file.header is false")
+        raise _error(where, "match.filename", "required when file.header is false")
+    return tuple(headers), filename
 
+
+def _columns(columns: object, static: dict, where: str) -> dict[str, tuple[str, ...]]:
+    """Each role's column(s), trimmed; a row needs a date, a description and an amount."""
     if not isinstance(columns, dict) or not columns:
-        raise fail("columns", "required: a mapping of role to column name")
+        raise _error(where, "columns", "required: a mapping of role to column name")
+    role_columns = {}
     for role, column in columns.items():
         if role not in ROLES:
-            raise fail(f"columns.{role}", "unknown role")
+            raise _error(where, f"columns.{role}", "unknown role")
         names = column if isinstance(column, list) and role in JOINABLE_ROLES else [column]
         if not names or not all(isinstance(name, str) and name.strip() for name in names):
             joinable = " (or a list of columns)" if role in JOINABLE_ROLES else ""
-            raise fail(f"columns.{role}", f"must name a column{joinable}")
+            raise _error(where, f"columns.{role}", f"must name a column{joinable}")
+        role_columns[role] = tuple(name.strip() for name in names)
     if "date" not in columns:
-        raise fail("columns.date", "missing role")
-    if "description" not in columns and not (static or {}).get("description"):
-        raise fail("columns.description", "missing role (or static.description)")
+        raise _error(where, "columns.date", "missing role")
+    if "description" not in columns and not static.get("description"):
+        raise _error(where, "columns.description", "missing role (or static.description)")
     has_debit_credit = "debit" in columns or "credit" in columns
     if "amount" in columns and has_debit_credit:
-        raise fail("columns.amount", "use either amount or debit + credit, not both")
+        raise _error(where, "columns.amount", "use either amount or debit + credit, not both")
     if "amount" not in columns and not ("debit" in columns and "credit" in columns):
-        raise fail("columns.amount", "missing role (or debit + credit)")
+        raise _error(where, "columns.amount", "missing role (or debit + credit)")
+    return role_columns
 
+
+def _file_layout(file_options: dict, where: str) -> dict[str, object]:
+    """The file section, but header (checked first) and the skip_lines regexes (compiled last)."""
     encoding = file_options.get("encoding")
     if encoding is not None and encoding not in ENCODINGS:
-        raise fail("file.encoding", f"one of {', '.join(sorted(ENCODINGS))}")
+        raise _error(where, "file.encoding", f"one of {', '.join(sorted(ENCODINGS))}")
     delimiter = file_options.get("delimiter")
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
-        raise fail("file.delimiter", "a single character")
+        raise _error(where, "file.delimiter", "a single character")
     header_line = (
-        regex("file.header_line", file_options["header_line"])
+        _regex(where, "file.header_line", file_options["header_line"])
         if "header_line" in file_options
         else None
     )
-    skip_lines = file_options.get("skip_lines") or []
-    if not isinstance(skip_lines, list):
-        raise fail("file.skip_lines", "must be a list of regexes")
+    if not isinstance(file_options.get("skip_lines") or [], list):
+        raise _error(where, "file.skip_lines", "must be a list of regexes")
     footer_lines = file_options.get("footer_lines", 0)
     if not isinstance(footer_lines, int) or footer_lines < 0:
-        raise fail("file.footer_lines", "a whole number ≥ 0")
+        raise _error(where, "file.footer_lines", "a whole number ≥ 0")
     extra_fields = file_options.get("extra_fields", "error")
     if extra_fields not in EXTRA_FIELDS:
-        raise fail("file.extra_fields", " | ".join(EXTRA_FIELDS))
+        raise _error(where, "file.extra_fields", " | ".join(EXTRA_FIELDS))
+    return {
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "header_line": header_line,
+        "footer_lines": footer_lines,
+        "extra_fields": extra_fields,
+    }
 
+
+def _skip_line_patterns(file_options: dict, where: str) -> tuple[re.Pattern, ...]:
+    return tuple(
+        _regex(where, "file.skip_lines", pattern)
+        for pattern in file_options.get("skip_lines") or []
+    )
+
+
+def _number_format(values: dict, where: str) -> dict[str, object]:
+    """The values section: how dates and amounts are written."""
     date_formats = values.get("date_format") or []
     if isinstance(date_formats, str):
         date_formats = [date_formats]
     for date_format in date_formats:
         if not _is_date_format(date_format):
-            raise fail("values.date_format", f"invalid date format {date_format!r}")
+            raise _error(where, "values.date_format", f"invalid date format {date_format!r}")
     decimal = values.get("decimal", ".")
     if decimal not in {".", ","}:
-        raise fail("values.decimal", "'.' or ','")
+        raise _error(where, "values.decimal", "'.' or ','")
     thousands = values.get("thousands", "," if decimal == "." else ".")
     if thousands not in {",", ".", "'", " ", ""} or thousands == decimal:
-        raise fail("values.thousands", "one of ',' '.' \"'\" ' ' '' and not the decimal mark")
+        raise _error(
+            where, "values.thousands", "one of ',' '.' \"'\" ' ' '' and not the decimal mark"
+        )
     currency_texts = values.get("currency_text") or []
     if isinstance(currency_texts, str):
         currency_texts = [currency_texts]
@@ -268,84 +360,94 @@ def load_schema(path: Path, shown_path: str | None = None) -> Schema:
         isinstance(text, str) and text.strip() and not any(c.isdigit() for c in text)
         for text in currency_texts
     ):
-        raise fail("values.currency_text", "a text or a list of texts without digits, e.g. [Fr.]")
+        raise _error(
+            where, "values.currency_text", "a text or a list of texts without digits, e.g. [Fr.]"
+        )
+    return {
+        "date_formats": tuple(date_formats),
+        "decimal": decimal,
+        "thousands": thousands,
+        # Longest first, so that "CHF" is removed whole before a shorter text inside it.
+        "currency_texts": tuple(sorted({t.strip() for t in currency_texts}, key=len, reverse=True)),
+    }
 
+
+def _amount(amount: dict, columns: dict[str, tuple[str, ...]], where: str) -> tuple[bool, dict]:
+    """Whether amounts are negated, and amount.direction: which columns.direction cells mean
+    money out and which money in, for files whose amounts are unsigned."""
     sign = amount.get("sign", "as_is")
     if sign not in {"as_is", "negate"}:
-        raise fail("amount.sign", "as_is or negate")
+        raise _error(where, "amount.sign", "as_is or negate")
     direction = amount.get("direction") or {}
     if direction and "direction" not in columns:
-        raise fail("amount.direction", "needs columns.direction")
+        raise _error(where, "amount.direction", "needs columns.direction")
     if "direction" in columns and not direction:
-        raise fail("amount.direction", "required with columns.direction: {out: [...], in: [...]}")
+        raise _error(
+            where, "amount.direction", "required with columns.direction: {out: [...], in: [...]}"
+        )
     if direction and (set(direction) != {"out", "in"}):
-        raise fail("amount.direction", "needs exactly the keys out and in")
+        raise _error(where, "amount.direction", "needs exactly the keys out and in")
+    return sign == "negate", direction
 
+
+def _pending_column(pending: dict, where: str) -> str | None:
     if pending and ("column" not in pending or "values" not in pending):
-        raise fail("pending", "needs column and values")
+        raise _error(where, "pending", "needs column and values")
+    return str(pending["column"]).strip() if pending else None
 
-    skip_rows = document.get("skip_rows") or []
+
+def _skip_rows(skip_rows: object, where: str) -> tuple[tuple[str, re.Pattern], ...]:
+    """(column name, regex searched in its cell) for each rule."""
     if not isinstance(skip_rows, list) or not all(
         isinstance(rule, dict) and set(rule) == {"column", "matches"} for rule in skip_rows
     ):
-        raise fail("skip_rows", "a list of {column: <name>, matches: <regex>}")
-    skip_row_rules = tuple(
-        (str(rule["column"]).strip(), regex("skip_rows.matches", rule["matches"]))
+        raise _error(where, "skip_rows", "a list of {column: <name>, matches: <regex>}")
+    return tuple(
+        (str(rule["column"]).strip(), _regex(where, "skip_rows.matches", rule["matches"]))
         for rule in skip_rows
     )
-    if not has_header:
-        named_columns = [
-            (f"columns.{role}", name)
-            for role, column in columns.items()
-            for name in (column if isinstance(column, list) else [column])
-        ]
-        named_columns += [("skip_rows.column", column) for column, _ in skip_row_rules]
-        if pending:
-            named_columns.append(("pending.column", str(pending["column"])))
-        for key, column in named_columns:
-            if not re.fullmatch(r"column_[1-9][0-9]*", column.strip()):
-                raise fail(key, "a file without header names columns column_N")
 
+
+def _check_positional_column_names(
+    columns: dict[str, tuple[str, ...]],
+    skip_rows: tuple[tuple[str, re.Pattern], ...],
+    pending_column: str | None,
+    where: str,
+) -> None:
+    """A file without a header has no names: every column the schema names is column_N."""
+    named_columns = [(f"columns.{role}", name) for role, names in columns.items() for name in names]
+    named_columns += [("skip_rows.column", column) for column, _ in skip_rows]
+    if pending_column is not None:
+        named_columns.append(("pending.column", pending_column))
+    for key, column in named_columns:
+        if not re.fullmatch(r"column_[1-9][0-9]*", column):
+            raise _error(where, key, "a file without header names columns column_N")
+
+
+def _source_kind(document: dict, where: str) -> str:
+    """source_kind; without it, aggregator: true means aggregator, and otherwise direct."""
     aggregator = document.get("aggregator", False)
     if not isinstance(aggregator, bool):
-        raise fail("aggregator", "must be true or false")
+        raise _error(where, "aggregator", "must be true or false")
     source_kind = document.get("source_kind", "aggregator" if aggregator else "direct")
     if source_kind not in SOURCE_KINDS:
-        raise fail("source_kind", f"one of {', '.join(SOURCE_KINDS)}")
-    if static.get("sharing") is not None and static["sharing"] not in STATIC_SHARING:
-        raise fail("static.sharing", f"one of {', '.join(sorted(STATIC_SHARING))}")
+        raise _error(where, "source_kind", f"one of {', '.join(SOURCE_KINDS)}")
+    return source_kind
 
-    return Schema(
-        id=schema_id,
-        path=path,
-        description=str(document.get("description", "")),
-        match_headers=tuple(headers),
-        match_filename=filename,
-        encoding=encoding,
-        delimiter=delimiter,
-        has_header=has_header,
-        header_line=header_line,
-        skip_lines=tuple(regex("file.skip_lines", p) for p in skip_lines),
-        footer_lines=footer_lines,
-        extra_fields=extra_fields,
-        columns={
-            role: tuple(name.strip() for name in (column if isinstance(column, list) else [column]))
-            for role, column in columns.items()
-        },
-        date_formats=tuple(date_formats),
-        decimal=decimal,
-        thousands=thousands,
-        # Longest first, so that "CHF" is removed whole before a shorter text inside it.
-        currency_texts=tuple(sorted({t.strip() for t in currency_texts}, key=len, reverse=True)),
-        negate=sign == "negate",
-        direction_out=frozenset(str(v).casefold() for v in direction.get("out", [])),
-        direction_in=frozenset(str(v).casefold() for v in direction.get("in", [])),
-        pending_column=str(pending["column"]).strip() if pending else None,
-        pending_values=frozenset(str(v).casefold() for v in pending.get("values", [])),
-        skip_rows=skip_row_rules,
-        source_kind=source_kind,
-        static={key: str(value) for key, value in static.items() if value is not None},
-    )
+
+def _static(static: dict, where: str) -> dict[str, str]:
+    """The values every row of the file shares; a key left empty is left out."""
+    if static.get("sharing") is not None and static["sharing"] not in STATIC_SHARING:
+        raise _error(where, "static.sharing", f"one of {', '.join(sorted(STATIC_SHARING))}")
+    return {key: str(value) for key, value in static.items() if value is not None}
+
+
+def _casefolded(values: Iterable[object] | str | int | float) -> frozenset[str]:
+    """The values of a list key in any case; a single value written without brackets
+    (`out: DEBIT`) is the list of that one value."""
+    if isinstance(values, str | int | float):
+        values = [values]
+    return frozenset(str(value).casefold() for value in values)
 
 
 @dataclass(frozen=True)
@@ -376,7 +478,7 @@ def load_schemas(workspace_rules: Path, shipped_rules: Path) -> SchemaSet:
     same_dir = workspace_rules.resolve() == shipped_rules.resolve()
     workspace = [] if same_dir else load_dir(workspace_rules)
     workspace_ids = {schema.id for schema in workspace}
-    # A workspace schema with a shipped id replaces the shipped one (§9.15).
+    # A workspace schema with a shipped id replaces the shipped one (docs/schemas.md).
     shipped = [s for s in load_dir(shipped_rules) if s.id not in workspace_ids]
     seen: dict[str, Path] = {}
     for schema in workspace + shipped:
