@@ -55,7 +55,7 @@ left join effects using (txn_id)
 
 
 def _csv_safe(select_sql: str, connection) -> str:
-    """Text a spreadsheet would run as a formula gets a leading ' in CSV outputs (§9.24)."""
+    """Text a spreadsheet would run as a formula gets a leading ' in CSV outputs."""
     columns = connection.execute("describe audit_trail").fetchall()
     expressions = [
         f"""case when regexp_matches("{name}", '^[=+\\-@\\t\\r]') then '''' || "{name}" """

@@ -57,7 +57,7 @@ def _run_command(workspace, name: str, writes: bool, verbose: int, debug: bool, 
 
 @contextmanager
 def _one_line_failures(workspace):
-    """Every failure as one line and its exit code (§9.14): 2 only for a failing invariant,
+    """Every failure as one line and its exit code: 2 only for a failing invariant,
     1 for anything else, a workspace or warehouse held by another program included."""
     try:
         yield
@@ -94,7 +94,7 @@ def workspace_command(name: str, writes: bool = False):
         @click.option("--debug", is_flag=True, help="Row counts and timings of each step.")
         @functools.wraps(command)
         def wrapper(workspace_dir, verbose, debug, **kwargs):
-            os.umask(0o077)  # what balance creates is readable by the user alone (§5)
+            os.umask(0o077)  # what balance creates is readable by the user alone
             workspace = resolve_workspace(workspace_dir)
             with _one_line_failures(workspace):
                 return _run_command(workspace, name, writes, verbose, debug, command, kwargs)
@@ -105,7 +105,7 @@ def workspace_command(name: str, writes: bool = False):
 
 
 class BalanceGroup(click.Group):
-    """A mistyped command line exits 1, like every failure but a failing invariant (§9.14):
+    """A mistyped command line exits 1, like every failure but a failing invariant:
     click's own code for it is 2, which here means "fix the data"."""
 
     def make_context(self, *args, **kwargs):

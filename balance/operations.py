@@ -118,7 +118,7 @@ def _backup_entries(workspace: Workspace) -> Iterator[Path]:
 
 def backup_workspace(workspace: Workspace) -> BackupResult:
     """A timestamped .tar.gz of configuration, rules, decisions, warehouse, outputs and the
-    archived exports (a rebuild from scratch reads them, §9.21)."""
+    archived exports (a rebuild from scratch reads them)."""
     stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
     folder = make_private_dir(workspace.root / "backups")
     target = _free_name(folder / f"balance-backup-{stamp}.tar.gz")

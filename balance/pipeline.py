@@ -279,9 +279,10 @@ def _queue_questions(workspace: Workspace) -> dict[str, str]:
 
 
 def _import_changed_answers(workspace: Workspace, last: RunState, report: Reporter) -> None:
-    """Answers typed into the workbook since it was written go to the journal first (§9.19);
-    then those typed into side workbooks written while it was open, oldest first (they were
-    written later than the main one, so their answers are the newer)."""
+    """Answers typed into the workbook since it was written go to the journal first
+    (docs/rules.md#review-answers); then those typed into side workbooks written while it was
+    open, oldest first (they were written later than the main one, so their answers are the
+    newer)."""
     side_records = dict(last.side_workbooks)
     if workspace.workbook.exists():
         try:
@@ -341,7 +342,7 @@ def _import_if_changed(
 
 
 def inputs_fingerprint(workspace: Workspace) -> str:
-    """What a run depends on (§9.22): exports, configuration, journal, answers, this version."""
+    """What a run depends on: exports, configuration, journal, answers, this version."""
     digest = hashlib.sha256(version("balance").encode())
     # The inbox is walked once: its regular files are read, links and pipes only named.
     entries = inbox_entries(workspace)

@@ -671,7 +671,8 @@ def file_stem(account: Account) -> str:
 def direct_file(
     writer: FileWriter, account: Account, events: list[Event], first: dt.date, last: dt.date, name
 ) -> list[tuple[Event, int]]:
-    """One download of a direct account; returns each event with its occurrence index (§9.3)."""
+    """One download of a direct account; returns each event with its occurrence index
+    (docs/rules.md#identity)."""
     if account.schema_id == CHASE_DOWNLOAD:
         events = events[::-1]  # chase.com lists the newest first
     occurrences: Counter = Counter()

@@ -34,7 +34,7 @@ def replace_atomically(
     write: Callable[[Path], None],
     divert: Callable[[], Path | None] = lambda: None,
 ) -> Path:
-    """Write to a hidden sibling, then rename over the target in one step (§4 Outputs).
+    """Write to a hidden sibling, then rename over the target in one step.
 
     `divert`, asked at the last moment before the rename, may name another destination: the
     target is then left as it is. Returns where the file went.

@@ -1,4 +1,4 @@
-"""Output-side masking (§9.24): digit runs of 8 or more show as ****1234 in every output.
+"""Output-side masking: digit runs of 8 or more show as ****1234 in every output.
 
 File paths and transaction ids are names, not numbers a reader should not see: a download
 called `Chase4821_Activity20260301.CSV` and the id `72161150b91754a7` are shown whole, or a

@@ -1,4 +1,4 @@
-"""Where a household's data lives (§2): the folders of a workspace and how one is chosen."""
+"""Where a household's data lives: the folders of a workspace and how one is chosen."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_RULES_DIR = PROJECT_ROOT / "rules"
 DEMO_WORKSPACE = PROJECT_ROOT / "examples" / "demo"
 
-# Financial data is private by default (§5): folders 0700, files 0600.
+# Financial data is private by default: folders 0700, files 0600.
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 
@@ -85,7 +85,7 @@ class Workspace:
         return self.root / "data" / "_archive"
 
     def relative(self, path: Path) -> str:
-        """Workspace-relative path for messages and lineage (§9.17)."""
+        """Workspace-relative path for messages and lineage."""
         try:
             return path.resolve().relative_to(self.root).as_posix()
         except ValueError:

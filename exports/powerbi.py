@@ -1,4 +1,4 @@
-"""The Parquet star schema for Power BI (§4): one file per exported mart, written atomically.
+"""The Parquet star schema for Power BI: one file per exported mart, written atomically.
 
 docs/powerbi.md documents every column of every file; a test holds the files to it.
 """
@@ -26,7 +26,7 @@ EXPORTED_MARTS = (
 )
 # rpt_monthly once more, beside the folder: one file for a quick report without the model.
 MONTHLY_FILE = ("monthly_data.parquet", "rpt_monthly")
-# What Power BI reads as it is (§4, §7). DuckDB widens silently (sum(BIGINT) is HUGEINT, now()
+# What Power BI reads as it is. DuckDB widens silently (sum(BIGINT) is HUGEINT, now()
 # is TIMESTAMPTZ); the marts' dbt contracts prevent that, and this check keeps a mart without
 # one from reaching Power BI. TIMESTAMP is microseconds in Parquet.
 POWER_BI_TYPES = frozenset(

@@ -24,7 +24,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-# Text starting with one of these is a formula to Excel (§5, §9.24).
+# Text starting with one of these is a formula to Excel.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # Excel's day numbers count from 1899-12-31 (day 0) and include a 29 February 1900 that never
 # was, so every later day is one more than the calendar count (as xlsxwriter computes them).
@@ -143,7 +143,7 @@ def _text_cell_rest(text: str, style_attribute: str, quoted: str) -> str:
     """A text cell's element after its reference."""
     if len(text) > CELL_TEXT_UNITS // 2:
         text = _cut_to_cell_size(text)
-    # Formula injection (§5, §9.24): text Excel would run gets the quote prefix.
+    # Formula injection: text Excel would run gets the quote prefix.
     attributes = quoted if text.startswith(FORMULA_TRIGGERS) else style_attribute
     if NEEDS_ESCAPING.search(text):
         return f'{attributes} t="inlineStr">{_escaped(text)}</c>'

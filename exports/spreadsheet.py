@@ -132,7 +132,7 @@ class Spreadsheet:
         self, sheet: Worksheet, row: int, column: int, text: str, style, quoted: Format
     ) -> None:
         _refuse_markup(sheet, text)
-        # Formula injection (§5, §9.24): a leading = + - @ tab or CR is shown, never run;
+        # Formula injection: a leading = + - @ tab or CR is shown, never run;
         # write_string keeps the value as it is and the quote prefix tells Excel it is text.
         is_formula_like = text.startswith(FORMULA_TRIGGERS)
         sheet.write_string(row, column, text, quoted if is_formula_like else style)

@@ -1,4 +1,4 @@
-"""output/balance_data.xlsx: the statement, the review queue and the ledgers, for Excel (§4)."""
+"""output/balance_data.xlsx: the statement, the review queue and the ledgers, for Excel."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ BALANCE_HISTORY_SHEET = "Balance_History"
 # Beside answers that could not be used: why. They are written back as typed, never blanked.
 KEPT_ANSWER_HEADER = "Not imported because"
 # What the user types, at the left, filled and frozen with the header row: then what is asked,
-# the transaction, and the suggestion (§4). The import finds columns by name, never position.
+# the transaction, and the suggestion. The import finds columns by name, never position.
 QUEUE_HEADERS = (
     *ANSWER_HEADERS,
     "Question",
@@ -108,7 +108,7 @@ Members = list[tuple[str, str]]  # (member_id, display_name) in members.csv orde
 
 
 def _fetch(connection, query: str) -> list[tuple]:
-    """The rows of query with long digit runs masked (§9.24) in every text column but the `_id`
+    """The rows of query with long digit runs masked in every text column but the `_id`
     ones: ids are hashes and member ids, never account numbers."""
     return connection.execute(masked_select(connection, f"({query})")).fetchall()
 
@@ -141,7 +141,7 @@ def _by_member(rows, members: Members) -> list[tuple]:
 def _write_summary(
     spreadsheet: Spreadsheet, connection, members: Members, history: list[tuple]
 ) -> None:
-    """The statement in words, the balances, settle-up, and the charts (§4 Outputs)."""
+    """The statement in words, the balances, settle-up, and the charts."""
     sheet = spreadsheet.book.add_worksheet(SUMMARY_SHEET)
     state = _fetch(
         connection,
@@ -333,7 +333,8 @@ def _short_suggestion(suggestion: str | None, merchant: str | None) -> str | Non
 
 def _write_queue(spreadsheet: Spreadsheet, connection, kept: KeptAnswers) -> list[tuple]:
     """Every undecided expense and suspected duplicate, newest first, answers blank unless
-    one could not be used (§9.12). Returns (txn_id, question kind) per row, in sheet order."""
+    one could not be used (docs/rules.md#the-review-queue). Returns (txn_id, question kind)
+    per row, in sheet order."""
     rows = _fetch(
         connection,
         f"""
@@ -463,7 +464,8 @@ def _write_shared_ledger(
     """Every entry of rpt_shared_ledger, oldest first, one row each: its shares and balances
     side by side, a member the entry does not move keeping the balance they had."""
     names = dict(members)
-    # Everything before the window counts only through the balances it leaves (§9.24).
+    # Everything before the window counts only through the balances it leaves
+    # (docs/rules.md#the-balance).
     balance_cents = dict.fromkeys(names, 0) | _balances_before(connection, window_start)
     rows = []
     if window_start is not None:
@@ -599,7 +601,7 @@ def _write_balance_history(
     spreadsheet.data_sheet(BALANCE_HISTORY_SHEET, headers, history, "BalanceHistory")
 
 
-# §9.24: above this many transactions the Transactions and Shared_Ledger sheets hold the last
+# Above this many transactions the Transactions and Shared_Ledger sheets hold the last
 # 13 months (Excel stops at 1,048,576 rows, and writing a million rows takes minutes); the
 # ledger starts with a carried-forward line, and Parquet and the warehouse keep everything.
 FULL_HISTORY_TRANSACTIONS = 50_000

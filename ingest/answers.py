@@ -1,4 +1,5 @@
-"""Reading the user's answers in Queue_Review back into the review journal (§4, §9.19)."""
+"""Reading the user's answers in Queue_Review back into the review journal
+(docs/rules.md#review-answers)."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def _text(value) -> str:
 
 def _percent_text(cell) -> str:
     """A payer share as the user meant it: Excel stores 30% typed into a cell as 0.3 with a
-    percent number format, and that means 30 (§9.19)."""
+    percent number format, and that means 30."""
     value = cell.value
     is_percent_cell = "%" in (getattr(cell, "number_format", None) or "")
     if is_percent_cell and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -207,7 +208,8 @@ def _journal_lines(answer: Answer, question: str, decided_at: str) -> list[list[
         pct = format(value.normalize(), "f")
     line = [answer.txn_id, sharing, pct, answer.policy.casefold(), answer.note, decided_at]
     if question == "duplicate" and sharing != "duplicate":
-        # Y/N/S typed to "duplicate of …?" say it is not one, and how it is shared (§9.5).
+        # Y/N/S typed to "duplicate of …?" say it is not one, and how it is shared
+        # (docs/rules.md#review-answers).
         return [[answer.txn_id, "not_duplicate", "", "", "", decided_at], line]
     return [line]
 

@@ -12,7 +12,7 @@ import codecs
 def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
     """Text and the encoding it was read with: byte-order marks first, then UTF-8, then cp1252.
     CR CR LF (a CRLF file whose lines were ended again by a tool that writes CRLF) ends one line,
-    not two, so that every row keeps its physical line (§9.17)."""
+    not two, so that every row keeps its physical line."""
     text, encoding = _decoded(data, declared)
     return text.replace("\r\r\n", "\r\n"), encoding
 

@@ -1,4 +1,4 @@
-"""The household's configuration CSVs (§4) and the review journal: validated, typed, in file order.
+"""The household's configuration CSVs and the review journal: validated, typed, in file order.
 
 They are loaded by ingest rather than as dbt seeds because dbt guesses seed column types (`0222`
 becomes 222) and rewrites seed files given by absolute path.
@@ -430,7 +430,8 @@ def load_household(household_dir: Path, shown_dir: str) -> Household:
 
 
 def load_review_journal(path: Path, shown_path: str) -> tuple[LoadedTable, list[str]]:
-    """The journal is user data: bad lines are reported and left out, never fatal (§4)."""
+    """The journal is user data: bad lines are reported and left out, never fatal
+    (docs/rules.md#review-answers)."""
     return read_table(path, REVIEW_JOURNAL, shown_path, set(), lambda _pattern: None)
 
 

@@ -131,7 +131,7 @@ def inbox_entry(path: Path) -> InboxEntry:
 
 
 def inbox_entries(workspace: Workspace) -> list[InboxEntry]:
-    """Everything in the inbox, then in the archive (a rebuild from scratch reads both, §9.21),
+    """Everything in the inbox, then in the archive (a rebuild from scratch reads both),
     in path order: exports to read, and files and links to report.
 
     Links are never followed, to files or to folders: what the inbox reads is what the user put
@@ -170,7 +170,7 @@ def inbox_files(workspace: Workspace) -> list[Path]:
 
 
 def inbox_member(workspace: Workspace, path: Path) -> str | None:
-    """`csv_inbox/<member_id>/…` names the owner; archived files keep that folder (§2)."""
+    """`csv_inbox/<member_id>/…` names the owner; archived files keep that folder."""
     try:
         parts = path.relative_to(workspace.inbox).parts
     except ValueError:
@@ -215,7 +215,7 @@ class _FileToRead:
 
 
 def _reject(connection, context: FileContext, reason: str, schema_id: str | None, issues):
-    """Record a failed attempt now and report it; the file stays where it is (§5). Reasons
+    """Record a failed attempt now and report it; the file stays where it is. Reasons
     quote the file's own text, so its control characters are shown as escapes."""
     shown, sha256 = context.file_path, context.file_sha256
     reason = visible_controls(reason)

@@ -1,4 +1,4 @@
-"""Reading an export as a person would: its encoding, delimiter, preamble and header (§4, §9.15)."""
+"""Reading an export as a person would: its encoding, delimiter, preamble and header."""
 
 from __future__ import annotations
 
@@ -26,13 +26,13 @@ class IdentifyError(ValueError):
 
 @dataclass(frozen=True)
 class Record:
-    line_number: int  # 1-based physical line where the record starts (§9.17)
+    line_number: int  # 1-based physical line where the record starts
     raw_line: str
     cells: list[str]
 
     @functools.cached_property
     def header_names(self) -> frozenset[str]:
-        """The cells as header names compare (§9.15), computed once per record."""
+        """The cells as header names compare, computed once per record."""
         return frozenset(normalize_header(cell) for cell in self.cells)
 
     @property
@@ -133,7 +133,7 @@ def _matching_schemas(
 
 
 def _pick_winner(matches: list[Schema], file_name: str) -> Schema:
-    """The schema naming the most headers wins; a tie is an error (§9.15)."""
+    """The schema naming the most headers wins; a tie is an error."""
     best = max(len(schema.match_headers) for schema in matches)
     winners = [schema for schema in matches if len(schema.match_headers) == best]
     if len(winners) > 1:

@@ -1,4 +1,4 @@
-"""The raw layer (§9.2): one canonical transactions table for every schema, with full lineage."""
+"""The raw layer: one canonical transactions table for every schema, with full lineage."""
 
 from __future__ import annotations
 
@@ -272,7 +272,7 @@ def write_loaded_files(
     replaced: Sequence[str] = (),
     confirmed: Mapping[str, str] | None = None,
 ) -> None:
-    """Files' rows, files rows and attempts, all in one transaction (§5).
+    """Files' rows, files rows and attempts, all in one transaction.
 
     A file is all-or-nothing either way; one commit for many files spares a commit per file,
     and a run killed before it leaves none of them loaded, for the next run to load. Each

@@ -1,4 +1,5 @@
-"""One purchase, counted once: account identity and duplicates across every source (§9.3, §9.5).
+"""One purchase, counted once: account identity and duplicates across every source
+(docs/rules.md#duplicates).
 
 A household of Alex and Sam (equal weights) with the messy inbox real households have: a
 Monarch export downloaded into both members' folders (the later one covers a few more days),

@@ -64,7 +64,7 @@ def test_a_folder_that_is_not_a_workspace_is_a_one_line_error(tmp_path):
 
 
 def test_a_mistyped_command_line_exits_1_not_2(tmp_path):
-    # 2 means a failing invariant: "fix the data" (§9.14).
+    # 2 means a failing invariant: "fix the data" (docs/rules.md#invariants).
     for arguments in (("explain",), ("run", "--no-such-option"), ("no-such-command",)):
         assert invoke(*arguments).exit_code == 1
 

@@ -1,4 +1,4 @@
-"""Decisions that mean what the user meant (§9.1, §9.8, §9.19): the flat of three from
+"""Decisions that mean what the user meant (docs/rules.md#review-answers): the flat of three from
 test_money_engine, with a hand-edited journal.
 
 - HARDWARE STORE (Alex, 40.00): answered N on 2026-03-30, then a line added below it by hand
@@ -9,7 +9,7 @@ test_money_engine, with a hand-edited journal.
   shared part: all 80.00 shared by thirds.
 - A PG&E refund of 60.00 on 2026-03-08, after utilities went from 1/1/1 to 2/1/1 on
   2026-03-01: it is linked to the 60.00 PG&E bill of 2026-02-20 (the exact amount wins over the
-  later 90.00 bill) and undoes it by thirds, not by the new weights (§9.28).
+  later 90.00 bill) and undoes it by thirds, not by the new weights (docs/rules.md#refunds).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from support import invoke, net_cents, query
 
 
 def thirds(txn_id: str, cost_cents: int) -> dict[str, int]:
-    """Equal shares of three, the leftover cents to the larger md5(txn_id:member) (§9.8)."""
+    """Equal shares of three, the leftover cents to the larger md5(txn_id:member)
+    (docs/rules.md#the-leftover-cent)."""
     members = sorted(
         ["alex", "kim", "sam"], key=lambda m: hashlib.md5(f"{txn_id}:{m}".encode()).hexdigest()
     )

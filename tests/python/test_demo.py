@@ -134,7 +134,7 @@ def test_outputs_are_written_with_the_review_queue(built_demo):
     assert book["Summary"]["A2"].value == HAND_COMPUTED_STATEMENT
     queue = book["Queue_Review"]
     header = [cell.value for cell in queue[1]]
-    # The answers first, then what is asked and about which expense (§4).
+    # The answers first, then what is asked and about which expense (docs/rules.md#review-answers).
     assert header == [
         "Shared?",
         "Payer share %",

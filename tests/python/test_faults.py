@@ -1,5 +1,5 @@
 """Damaged outputs and folders: a one-line reason, nothing the user made is lost, and the
-next run is not wedged (§5, §9.14)."""
+next run is not wedged."""
 
 from __future__ import annotations
 

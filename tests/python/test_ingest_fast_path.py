@@ -1,4 +1,4 @@
-"""The vectorised ingest path loads exactly the careful path's rows, or leaves the file to it (§7).
+"""The vectorised ingest path loads exactly the careful path's rows, or leaves the file to it.
 
 Each test ingests the same workspace twice, once on the careful path only and once with the
 vectorised path, with the clock fixed so that even `loaded_at` must agree, and compares every

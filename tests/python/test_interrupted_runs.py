@@ -1,4 +1,4 @@
-"""Killing `balance run` in each step, then running again, leaves correct outputs (§5)."""
+"""Killing `balance run` in each step, then running again, leaves correct outputs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Long digit runs are masked in every output (§9.24), but never inside a transaction id or a
+"""Long digit runs are masked in every output, but never inside a transaction id or a
 file path: a user must be able to find the file and paste the id into `balance explain`."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The money engine on a household of three, built once: every rule of §3 with exact cents.
+"""The money engine on a household of three, built once: every rule of docs/rules.md with
+exact cents.
 
 Alex, Sam and Kim share a flat. Opening balances on 2026-02-01 wipe the slate; January does not
 count. Utilities follow a policy that changes on 2026-03-01 (1/1/1, then 2/1/1).
@@ -101,7 +102,8 @@ def flat(tmp_path_factory):
 
 
 def tie_winner(txn_id: str, members=("alex", "kim", "sam")) -> str:
-    """The member who gets a leftover cent between equal remainders (§9.8)."""
+    """The member who gets a leftover cent between equal remainders
+    (docs/rules.md#the-leftover-cent)."""
     return max(members, key=lambda m: hashlib.md5(f"{txn_id}:{m}".encode()).hexdigest())
 
 
@@ -224,7 +226,7 @@ ERROR_INVARIANTS = {
     "assert_decision_values_accepted": "update marts.fct_transactions set payer_share_pct = 150 "
     "where description = 'IKEA'",
 }
-# Invariants that warn: a finding per file, never a block (§9.18).
+# Invariants that warn: a finding per file, never a block (docs/rules.md#statement-balances).
 WARNING_INVARIANTS = {
     "assert_statement_balances_match": "update intermediate.int_statement_balances_checked "
     "set stated_balance_cents = stated_balance_cents + 100 where statement_date = '2026-03-02'",
@@ -270,7 +272,8 @@ def test_each_invariant_fires_alone_on_data_that_breaks_it(flat, tmp_path, invar
         connection.close()
 
 
-# Further ways to break invariants 4, 5 and 8 (§6), each caught by that invariant alone.
+# Further ways to break invariants 4, 5 and 8 (docs/rules.md#invariants), each caught by that
+# invariant alone.
 MORE_BREAKS = [
     pytest.param(
         "assert_duplicates_point_to_survivors",

@@ -1,4 +1,4 @@
-"""The Parquet files for Power BI, held to the column dictionary in docs/powerbi.md (§4)."""
+"""The Parquet files for Power BI, held to the column dictionary in docs/powerbi.md."""
 
 from __future__ import annotations
 

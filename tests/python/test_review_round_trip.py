@@ -1,4 +1,4 @@
-"""Answering Queue_Review in the workbook, then `balance run` (§3, §4, §9.19)."""
+"""Answering Queue_Review in the workbook, then `balance run` (docs/rules.md#review-answers)."""
 
 from __future__ import annotations
 
@@ -367,7 +367,7 @@ def imported_lines(workspace) -> list[tuple]:
 
 
 def test_an_answer_file_in_the_previous_column_order_imports_the_same_lines(demo_copy, tmp_path):
-    """Readers find Queue_Review's columns by name (§4): answers typed into a workbook laid
+    """Readers find Queue_Review's columns by name: answers typed into a workbook laid
     out as the previous version wrote it give the journal the same lines."""
     queue = openpyxl.load_workbook(demo_copy / "output/balance_data.xlsx")["Queue_Review"]
     assert [cell.value for cell in queue[1]][:5] == [

@@ -1,5 +1,5 @@
-"""Settlements that mean what the members did (§9.6): Alex, Sam and Jo pay each other and
-people outside the household by Zelle and Venmo.
+"""Settlements that mean what the members did (docs/rules.md#settlements): Alex, Sam and Jo
+pay each other and people outside the household by Zelle and Venmo.
 
 - Alex pays Sam 50.00 by Zelle on 03-10; Sam's bank shows it on 03-12. On 03-10 Jo receives
   50.00 by Zelle from a stranger. One settlement, Alex → Sam: Alex's leg names Sam, so it pairs

@@ -402,7 +402,7 @@ def test_a_shipped_schema_loads_its_fixture_exactly(workspace, case):
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_each_fixture_is_identified_as_its_own_schema_and_no_other(tmp_path, case):
-    # identify() raises when several schemas tie on the most headers (§9.15).
+    # identify() raises when several schemas tie on the most headers.
     schemas = load_schemas(tmp_path / "no_workspace_rules", SHIPPED_RULES_DIR)
     fixture = FIXTURES / case.fixture
     assert identify(fixture, fixture.read_bytes(), schemas).schema.id == case.schema_id
@@ -598,7 +598,8 @@ def test_date_description_amount_alone_is_not_taken_for_american_express(workspa
 
 
 def test_every_layout_goes_through_staging_and_the_invariants(tmp_path):
-    """All fixtures in one household, built: rows and money reach staging exactly (§6: 1, 2, 9)."""
+    """All fixtures in one household, built: rows and money reach staging exactly
+    (docs/rules.md#invariants: 1, 2, 9)."""
     workspace = make_workspace(tmp_path / "all_layouts")
     for case in CASES:
         fixture = FIXTURES / case.fixture

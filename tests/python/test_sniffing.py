@@ -1,4 +1,4 @@
-"""Reading exports as a person would (§4, §9.15–9.17): encodings, line endings, delimiters,
+"""Reading exports as a person would (docs/schemas.md): encodings, line endings, delimiters,
 title and total lines, records spanning lines, files without header, new schemas, dates.
 
 Each file is written byte for byte here, so what is being sniffed is visible in the test.

@@ -1,4 +1,5 @@
-"""Stated balances that do not follow the rows (§9.18): a finding per file, never a block.
+"""Stated balances that do not follow the rows (docs/rules.md#statement-balances): a finding
+per file, never a block.
 
 Alex's checking download lists newest first. From 1,000.00: parking −1.00 (999.00), bakery
 −2.00 (997.00), lunch −10.00 (987.00), grocer −20.00 (the file says 972.00; it is 967.00),

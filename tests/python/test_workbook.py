@@ -1,4 +1,4 @@
-"""output/balance_data.xlsx read back: sheets, tables, dropdowns, figures, safety (§4, §5)."""
+"""output/balance_data.xlsx read back: sheets, tables, dropdowns, figures, safety."""
 
 from __future__ import annotations
 
@@ -165,7 +165,8 @@ def test_queue_review_is_newest_first_with_dropdowns(book):
 @pytest.fixture
 def suspect_in_queue(built_demo, tmp_path) -> duckdb.DuckDBPyConnection:
     """A copy of the demo warehouse in which the newest pizza of the queue is a suspected
-    duplicate of the pizza a month before: what a tie of two candidates leaves (§9.5)."""
+    duplicate of the pizza a month before: what a tie of two candidates leaves
+    (docs/rules.md#review-answers)."""
     copy = tmp_path / "balance.duckdb"
     shutil.copyfile(built_demo / "warehouse/balance.duckdb", copy)
     connection = duckdb.connect(str(copy))
@@ -611,7 +612,7 @@ def test_libreoffice_opens_and_prints_the_workbooks(built_demo, emptied_warehous
 def test_a_very_large_warehouse_shows_recent_months_and_a_carried_forward_line(
     built_demo, tmp_path, monkeypatch
 ):
-    """§9.24, with the thresholds lowered so the demo counts as very large: two months shown."""
+    """The thresholds lowered so the demo counts as very large: two months shown."""
     monkeypatch.setattr(workbook, "FULL_HISTORY_TRANSACTIONS", 100)
     monkeypatch.setattr(workbook, "RECENT_MONTHS", 2)
     connection = duckdb.connect(str(built_demo / "warehouse/balance.duckdb"), read_only=True)
