@@ -75,8 +75,11 @@ named_counterparty as (
     left join int_counterparties_named on named_members.txn_id = int_counterparties_named.txn_id
 ),
 
-requested as (
-    -- The sharing value asked for by the highest-precedence source that has one.
+requests as (
+    -- Every source's request side by side, and the one that decides (docs/rules.md#sharing): a
+    -- review answer that is a sharing (Y, N, S), then the file's shared amount (a ledger), the
+    -- schema's static sharing, the first matching sharing rule. Decided here, once: every field
+    -- of the request is then that source's. Null: none asks, and the default decides.
     select
         int_transactions_enriched.*,
         int_duplicates_matched.duplicate_of_txn_id,
@@ -86,39 +89,22 @@ requested as (
         int_review_decisions_latest.duplicate_answer,
         int_review_decisions_latest.note as review_note,
         int_review_decisions_latest.decided_at as reviewed_at,
+        int_review_decisions_latest.policy as review_policy,
+        int_review_decisions_latest.payer_share_pct as review_payer_share_pct,
+        int_sharing_rules_matched.sharing as rule_sharing,
+        int_sharing_rules_matched.policy as rule_policy,
+        int_sharing_rules_matched.payer_share_pct as rule_payer_share_pct,
         paired_legs.is_settlement as paired_as_settlement,
         paired_legs.pair_out_txn_id,
         coalesce(paired_legs.counterparty_member_id, named_counterparty.counterparty_member_id)
             as counterparty_member_id,
-        case
-            when int_review_decisions_latest.sharing in ('shared', 'personal', 'split')
-                then int_review_decisions_latest.sharing
-            when int_transactions_enriched.shared_amount_cents = 0 then 'personal'
-            when int_transactions_enriched.shared_amount_cents is not null then 'shared'
-            when int_transactions_enriched.static_sharing is not null
-                then int_transactions_enriched.static_sharing
-            else int_sharing_rules_matched.sharing
-        end as requested_sharing,
         case
             when int_review_decisions_latest.sharing in ('shared', 'personal', 'split') then 'review'
             when int_transactions_enriched.shared_amount_cents is not null then 'file'
             when int_transactions_enriched.static_sharing is not null then 'schema'
             when int_sharing_rules_matched.rule_id is not null
                 then int_sharing_rules_matched.rule_source || ':' || int_sharing_rules_matched.rule_id
-        end as requested_by,
-        case
-            when int_review_decisions_latest.sharing in ('shared', 'personal', 'split')
-                then coalesce(int_review_decisions_latest.policy, 'default')
-            when int_transactions_enriched.static_sharing is not null
-                then coalesce(lower(int_transactions_enriched.static_policy), 'default')
-            else coalesce(int_sharing_rules_matched.policy, 'default')
-        end as requested_policy,
-        case
-            when int_review_decisions_latest.sharing in ('shared', 'personal', 'split')
-                then int_review_decisions_latest.payer_share_pct
-            when int_transactions_enriched.static_sharing is not null then null
-            else int_sharing_rules_matched.payer_share_pct
-        end as requested_payer_share_pct
+        end as requested_by
     from int_transactions_enriched
     left join int_duplicates_matched
         on int_transactions_enriched.txn_id = int_duplicates_matched.txn_id
@@ -130,6 +116,35 @@ requested as (
         on int_transactions_enriched.txn_id = paired_legs.txn_id
     left join named_counterparty
         on int_transactions_enriched.txn_id = named_counterparty.txn_id
+),
+
+requested as (
+    -- What the deciding source asks for, picked by requested_by alone. A row nothing decides
+    -- takes the rule's values too: with no rule matched, null and the default policy.
+    select
+        * exclude (review_policy, review_payer_share_pct, rule_sharing, rule_policy, rule_payer_share_pct),
+        case requested_by
+            when 'review' then review_sharing
+            -- A ledger's shared amount: 0 is none of it, anything else some or all of it.
+            when 'file' then case when shared_amount_cents = 0 then 'personal' else 'shared' end
+            when 'schema' then static_sharing
+            else rule_sharing
+        end as requested_sharing,
+        -- A ledger's shared amount says how much is shared, not by what weights: a ledger row
+        -- takes them from its schema when the schema has a sharing, else from its rule, as it
+        -- would without the amount.
+        case
+            when requested_by = 'review' then coalesce(review_policy, 'default')
+            when requested_by in ('file', 'schema') and static_sharing is not null
+                then coalesce(lower(static_policy), 'default')
+            else coalesce(rule_policy, 'default')
+        end as requested_policy,
+        case
+            when requested_by = 'review' then review_payer_share_pct
+            when requested_by in ('file', 'schema') and static_sharing is not null then null
+            else rule_payer_share_pct
+        end as requested_payer_share_pct
+    from requests
 ),
 
 kinds as (
