@@ -88,6 +88,7 @@ def harness_report(tmp_path_factory) -> dict:
     return json.loads(report_path.read_text())
 
 
+@pytest.mark.slow
 def test_generated_household_loads_and_reconciles_exactly(harness_report):
     facts, expected = harness_report["facts"], harness_report["expected"]
     workload = harness_report["workload"]
@@ -109,6 +110,7 @@ def test_generated_household_loads_and_reconciles_exactly(harness_report):
     # so it rebuilds whenever someone edits one while the harness runs.
 
 
+@pytest.mark.slow
 def test_harness_report_has_every_figure(harness_report):
     assert set(harness_report) >= {
         "machine",

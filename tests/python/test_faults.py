@@ -313,10 +313,11 @@ def put_right(output: Path) -> None:
             "balance: output is a file, but balance writes its outputs into a folder of that "
             "name: move the file away, then run again",
         ),
-        (
+        pytest.param(
             make_immutable,
             "balance: cannot write into the folder output/ (Operation not permitted): make it "
             "writable by you, then run again",
+            marks=pytest.mark.system,  # chattr, as root
         ),
     ],
     ids=["a file in its place", "immutable"],

@@ -169,6 +169,7 @@ def test_every_fixture_loads_the_same_rows_on_both_paths(tmp_path, monkeypatch):
     assert outcome["vouched"] == [path for path in every_file if path != spanning_lines]
 
 
+@pytest.mark.slow
 def test_a_bench_household_loads_the_same_rows_on_both_paths(tmp_path, monkeypatch):
     workspace = tmp_path / "bench"
     subprocess.run(

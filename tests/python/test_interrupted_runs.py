@@ -12,8 +12,11 @@ from pathlib import Path
 
 import openpyxl
 import pyarrow.parquet as pq
+import pytest
 
 from support import net_cents
+
+pytestmark = pytest.mark.system  # kills runs at each step
 
 BALANCE = str(Path(sys.executable).with_name("balance"))
 OCTOBER_GROCERIES = (

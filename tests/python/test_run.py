@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from balance import dbt
 from core.workspace import PROJECT_ROOT
@@ -101,6 +102,7 @@ def test_a_new_workspace_reuses_the_parse_of_the_project(built_demo, tmp_path, m
     assert "Unable to do partial parsing" not in dbt_log
 
 
+@pytest.mark.system
 def test_the_demo_runs_with_no_network(tmp_path):
     assert shutil.which("unshare"), "unshare (util-linux) is needed to cut the network"
     workspace = copy_demo_sources(tmp_path / "household")

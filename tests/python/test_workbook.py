@@ -586,6 +586,7 @@ def printed_pages(pdf: Path) -> list[tuple[str, bool, str]]:
     return pages
 
 
+@pytest.mark.system
 def test_libreoffice_opens_and_prints_the_workbooks(built_demo, emptied_warehouse, tmp_path):
     empty = export_workbook(emptied_warehouse, tmp_path / "empty/balance_data_empty.xlsx")
     pdfs = soffice_converts([built_demo / "output/balance_data.xlsx", empty], tmp_path / "pdf")
