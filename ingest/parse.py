@@ -1,14 +1,19 @@
-"""Turning an identified file into canonical transaction rows, strictly (§3, §5, §9.2–9.4)."""
+"""Turning an identified file into canonical transaction rows, strictly, with their ids
+(docs/rules.md#identity)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import hashlib
+import operator
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from types import SimpleNamespace
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -97,22 +102,297 @@ class FileContext:
 
 
 def account_last4(account_text: str) -> str | None:
-    """Account numbers appear only as their last four digits (§5); also part of identity (§9.3)."""
+    """Account numbers appear only as their last four digits; also part of the legacy identity
+    (docs/rules.md#identity)."""
     digits = DIGITS.findall(account_text)
     return "".join(digits[-4:]) if len(digits) >= 4 else None
 
 
 def account_identity(account_text: str, inbox_member: str | None) -> str:
-    """The account a row belongs to, as its txn_id sees it (§9.3): the whole account text,
-    trimmed, case-folded, runs of spaces collapsed, when the file names accounts; else the
-    inbox member. Two accounts ending in the same four digits stay two accounts, and one
-    aggregator export saved in two members' folders stays one set of transactions."""
+    """The account a row belongs to, as its txn_id sees it (docs/rules.md#identity): the whole
+    account text, trimmed, case-folded, runs of spaces collapsed, when the file names accounts;
+    else the inbox member. Two accounts ending in the same four digits stay two accounts, and
+    one aggregator export saved in two members' folders stays one set of transactions."""
     normalised = " ".join(account_text.split()).casefold()
     return f"account:{normalised}" if normalised else f"member:{inbox_member or ''}"
 
 
-def _hashed(*facts: str) -> str:
-    return hashlib.md5("\x1f".join(facts).encode("utf-8")).hexdigest()[:16]
+def legacy_account_key(account_text: str) -> str:
+    """The account as the txn_id of earlier versions saw it: its last four digits, else its
+    text."""
+    return account_last4(account_text) or account_text.strip()
+
+
+# A row's ids (docs/rules.md#identity) are defined once, below, and both ingest paths build
+# them from that definition: the careful path (RowIdentities) runs its Python, the vectorised
+# path (ingest.vectorised) its SQL. An id is the md5 of its facts' texts, in order, then the
+# row's occurrence index, joined by ID_SEPARATOR, cut to ID_HEX_DIGITS hex digits; the
+# occurrence index numbers, in file order, the rows of one file alike in the formula's
+# `numbered_by` facts. Each fact is a Normalisation of some of the row's IdentityInputs.
+
+ID_SEPARATOR = "\x1f"  # the unit separator, chr(31)
+ID_HEX_DIGITS = 16
+# What str.strip() removes: every character whose isspace() is true (a test checks the list).
+PYTHON_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def sql_text(value: str | None) -> str:
+    """A SQL string literal (or NULL) for a value fixed by a schema or a file."""
+    if value is None:
+        return "null"
+    return "'" + value.replace("'", "''") + "'"
+
+
+class IdentityInputs(NamedTuple):
+    """A row's values as read, before any normalisation: what its ids are made of. The
+    vectorised path names a SQL expression for each field."""
+
+    schema_id: str
+    inbox_member: str | None
+    account_text: str
+    date: dt.date
+    amount_cents: int
+    description: str
+    reference: str
+
+
+# Inputs that are one value per account text of a file: all a looked-up fact may read.
+LOOKUP_INPUTS = ("schema_id", "inbox_member", "account_text")
+
+
+@dataclass(frozen=True)
+class Normalisation:
+    """How values become the text an id hashes: `python` of the values, and `sql`, a template
+    over the values' SQL expressions ({0}, {1}, …) giving the same text in DuckDB. `sql` is
+    None where SQL has no exact equal (casefold): the vectorised path then runs `python` once
+    per distinct values (see LOOKUP_INPUTS) and joins its text back, so it stays one function.
+    `injective`: distinct values give distinct texts, so rows alike in the text are the rows
+    alike in the value, which SQL compares faster (a date, not its ISO text)."""
+
+    python: Callable[..., str]
+    sql: str | None
+    injective: bool = False
+
+
+AS_IS = Normalisation(str, "{0}", injective=True)
+EMPTY_IF_NONE = Normalisation(lambda value: value or "", "coalesce({0}, '')")
+# DuckDB's trim() with these 29 characters costs a microsecond or more a row: it runs only on
+# a text that starts or ends with one of them, which a regular expression finds much faster.
+_EDGE_WHITESPACE = sql_text(f"^[{PYTHON_WHITESPACE}]|[{PYTHON_WHITESPACE}]$")
+STRIPPED = Normalisation(
+    str.strip,
+    f"case when regexp_matches({{0}}, {_EDGE_WHITESPACE})"
+    f" then trim({{0}}, {sql_text(PYTHON_WHITESPACE)}) else {{0}} end",
+)
+ISO_DATE = Normalisation(dt.date.isoformat, "strftime({0}, '%Y-%m-%d')", injective=True)
+# Integers: cents, the occurrence index.
+DECIMAL = Normalisation(str, "cast({0} as varchar)", injective=True)
+ACCOUNT_IDENTITY = Normalisation(account_identity, None)
+LEGACY_ACCOUNT_KEY = Normalisation(legacy_account_key, None)
+
+
+@dataclass(frozen=True)
+class IdentityFact:
+    """One fact of an id: a normalisation of some of a row's IdentityInputs."""
+
+    name: str  # also names its column in the vectorised path's SQL (identity_<name>)
+    inputs: tuple[str, ...]
+    normalisation: Normalisation
+
+    def __post_init__(self) -> None:
+        unknown = set(self.inputs) - set(IdentityInputs._fields)
+        if unknown:
+            raise ValueError(f"identity fact {self.name}: no input {sorted(unknown)}")
+        if self.looked_up and not set(self.inputs) <= set(LOOKUP_INPUTS):
+            raise ValueError(f"identity fact {self.name} is looked up: it reads {LOOKUP_INPUTS}")
+
+    @property
+    def looked_up(self) -> bool:
+        return self.normalisation.sql is None
+
+    @property
+    def column(self) -> str:
+        return f"identity_{self.name}"
+
+    def text(self, inputs: object) -> str:
+        """The fact's text, of any object with the IdentityInputs fields it reads."""
+        return self.normalisation.python(*(getattr(inputs, name) for name in self.inputs))
+
+    def sql(self, inputs: Mapping[str, str]) -> str:
+        """The fact's text in SQL, given each input's SQL expression (by IdentityInputs field),
+        or the fact's own column when `inputs` names it (by IdentityFact.column): a looked-up
+        fact's, which the vectorised path joins from a table of texts, or one computed once."""
+        if self.column in inputs:
+            return inputs[self.column]
+        if self.normalisation.sql is None:
+            raise ValueError(f"identity fact {self.name} is looked up: no column {self.column}")
+        return self.normalisation.sql.format(*(inputs[name] for name in self.inputs))
+
+    def alike_sql(self, inputs: Mapping[str, str]) -> str:
+        """SQL equal for two rows exactly when the fact's texts are: its input itself when the
+        normalisation is injective, else its text."""
+        if self.normalisation.injective and len(self.inputs) == 1:
+            return inputs[self.inputs[0]]
+        return self.sql(inputs)
+
+
+SCHEMA = IdentityFact("schema", ("schema_id",), AS_IS)
+INBOX_MEMBER = IdentityFact("inbox_member", ("inbox_member",), EMPTY_IF_NONE)
+ACCOUNT = IdentityFact("account", ("account_text", "inbox_member"), ACCOUNT_IDENTITY)
+LEGACY_ACCOUNT = IdentityFact("legacy_account", ("account_text",), LEGACY_ACCOUNT_KEY)
+ACCOUNT_TEXT = IdentityFact("account_text", ("account_text",), AS_IS)
+DATE = IdentityFact("date", ("date",), ISO_DATE)
+CENTS = IdentityFact("cents", ("amount_cents",), DECIMAL)
+DESCRIPTION = IdentityFact("description", ("description",), STRIPPED)
+REFERENCE = IdentityFact("reference", ("reference",), STRIPPED)
+
+
+@dataclass(frozen=True)
+class IdentityFormula:
+    """One id of a row: the md5 of its `hashed` facts' texts and its occurrence index among the
+    rows of its file alike in the `numbered_by` facts (identical rows are told apart by their
+    order)."""
+
+    column: str  # the raw.transactions column
+    hashed: tuple[IdentityFact, ...]
+    numbered_by: tuple[IdentityFact, ...]
+
+
+# The txn_id: the account identity, so that one account named two ways is one account.
+TXN_ID = IdentityFormula(
+    "txn_id",
+    hashed=(SCHEMA, ACCOUNT, DATE, CENTS, DESCRIPTION, REFERENCE),
+    numbered_by=(ACCOUNT, DATE, CENTS, DESCRIPTION, REFERENCE),
+)
+# The txn_id of earlier versions (inbox member and the account's last four digits), kept on
+# every row so that review journals written by them keep applying. Its repeats are counted by
+# account text, as those versions counted them.
+LEGACY_TXN_ID = IdentityFormula(
+    "legacy_txn_id",
+    hashed=(SCHEMA, INBOX_MEMBER, LEGACY_ACCOUNT, DATE, CENTS, DESCRIPTION, REFERENCE),
+    numbered_by=(ACCOUNT_TEXT, DATE, CENTS, DESCRIPTION, REFERENCE),
+)
+ID_FORMULAS = (TXN_ID, LEGACY_TXN_ID)
+# Every fact of any formula, each computed once per row; a row's fact texts are a tuple in
+# this order.
+IDENTITY_FACTS = tuple(
+    dict.fromkeys(
+        fact for formula in ID_FORMULAS for fact in (*formula.hashed, *formula.numbered_by)
+    )
+)
+LOOKED_UP_FACTS = tuple(fact for fact in IDENTITY_FACTS if fact.looked_up)
+OCCURRENCE = DECIMAL
+
+
+def _picker(facts: tuple[IdentityFact, ...]) -> Callable[[tuple[str, ...]], tuple[str, ...]]:
+    """The texts of `facts`, in order, out of a row's fact texts."""
+    positions = [IDENTITY_FACTS.index(fact) for fact in facts]
+    if len(positions) == 1:
+        return lambda texts: (texts[positions[0]],)
+    return operator.itemgetter(*positions)
+
+
+# By formula column (a formula's own hash would hash all of its facts, for every row).
+HASHED_TEXTS = {formula.column: _picker(formula.hashed) for formula in ID_FORMULAS}
+REPEAT_KEY = {formula.column: _picker(formula.numbered_by) for formula in ID_FORMULAS}
+
+
+def _generated_row_fact_texts() -> Callable[..., tuple[str, ...]]:
+    """A function of a row's IdentityInputs fields, in order, that gives its fact texts. It is
+    generated from IDENTITY_FACTS as the code one would write by hand, since it runs for every
+    row the careful path reads: `return (normalise_0(schema_id), normalise_1(...), ...)`."""
+    namespace = {
+        f"normalise_{number}": fact.normalisation.python
+        for number, fact in enumerate(IDENTITY_FACTS)
+    }
+    calls = "".join(
+        f"normalise_{number}({', '.join(fact.inputs)}), "
+        for number, fact in enumerate(IDENTITY_FACTS)
+    )
+    source = f"def row_fact_texts({', '.join(IdentityInputs._fields)}):\n    return ({calls})\n"
+    exec(source, namespace)
+    return namespace["row_fact_texts"]
+
+
+row_fact_texts = _generated_row_fact_texts()
+
+
+def fact_texts(inputs: IdentityInputs, known: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """A row's fact texts, in IDENTITY_FACTS order; `known` gives looked-up facts' texts (by
+    fact name) already computed."""
+    texts = row_fact_texts(*inputs)
+    if not known:
+        return texts
+    named = zip(IDENTITY_FACTS, texts, strict=True)
+    return tuple(known.get(fact.name, text) for fact, text in named)
+
+
+def looked_up_texts(schema_id: str, inbox_member: str | None, account_text: str) -> tuple:
+    """The texts of LOOKED_UP_FACTS, in order, for one account text of a file."""
+    inputs = SimpleNamespace(
+        schema_id=schema_id, inbox_member=inbox_member, account_text=account_text
+    )
+    return tuple(fact.text(inputs) for fact in LOOKED_UP_FACTS)
+
+
+def hashed_id(texts: Iterable[str], occurrence: int) -> str:
+    """An id from its facts' texts, in order, and the row's occurrence index."""
+    joined = ID_SEPARATOR.join((*texts, OCCURRENCE.python(occurrence)))
+    return hashlib.md5(joined.encode("utf-8")).hexdigest()[:ID_HEX_DIGITS]
+
+
+def formula_id(formula: IdentityFormula, texts: tuple[str, ...], occurrence: int) -> str:
+    """The formula's id of a row, from its fact texts and its occurrence index."""
+    return hashed_id(HASHED_TEXTS[formula.column](texts), occurrence)
+
+
+def hashed_id_sql(texts: Iterable[str], occurrence: str) -> str:
+    """hashed_id in SQL, from its facts' SQL texts and the occurrence index's SQL. concat_ws
+    (faster than ||) would leave out a NULL: every fact's SQL is a text on every row that has
+    the IdentityInputs (EMPTY_IF_NONE for the one that may be missing)."""
+    joined = ", ".join((*texts, OCCURRENCE.sql.format(occurrence)))
+    return f"left(md5(concat_ws(chr({ord(ID_SEPARATOR)}), {joined})), {ID_HEX_DIGITS})"
+
+
+# The vectorised path computes ids in three steps: computed_facts_sql gives, once, the texts that
+# number repeats but are not their inputs' values (a stripped description), then occurrence_sql
+# numbers repeats, then formula_id_sql hashes; `inputs` then name those facts' columns and the
+# looked-up facts' (fact_columns). Other facts are computed where they are used rather than
+# carried through the windows' sorts.
+COMPUTED_FACTS = tuple(
+    fact
+    for fact in IDENTITY_FACTS
+    if not fact.looked_up
+    and not fact.normalisation.injective
+    and any(fact in formula.numbered_by for formula in ID_FORMULAS)
+)
+
+
+def computed_facts_sql(inputs: Mapping[str, str]) -> str:
+    """The select list of COMPUTED_FACTS, each as its column, given each input's SQL."""
+    return ", ".join(f"{fact.sql(inputs)} as {fact.column}" for fact in COMPUTED_FACTS)
+
+
+def fact_columns(inputs: Mapping[str, str]) -> dict[str, str]:
+    """`inputs` and the columns of the looked-up facts and of COMPUTED_FACTS."""
+    return {**inputs, **{fact.column: fact.column for fact in (*LOOKED_UP_FACTS, *COMPUTED_FACTS)}}
+
+
+def occurrence_sql(
+    formula: IdentityFormula, inputs: Mapping[str, str], file: str, order: str
+) -> str:
+    """The formula's occurrence index in SQL: a window over rows, `file` telling files apart
+    and `order` ordering a file's rows."""
+    alike = ", ".join([file, *(fact.alike_sql(inputs) for fact in formula.numbered_by)])
+    return f"row_number() over (partition by {alike} order by {order}) - 1"
+
+
+def formula_id_sql(formula: IdentityFormula, inputs: Mapping[str, str], occurrence: str) -> str:
+    """The formula's id in SQL, given the SQL of its row's occurrence index."""
+    return hashed_id_sql((fact.sql(inputs) for fact in formula.hashed), occurrence)
 
 
 def transaction_id(
@@ -124,16 +404,9 @@ def transaction_id(
     reference: str,
     occurrence: int,
 ) -> str:
-    """Stable hash of parsed facts only, so editing configuration never re-keys a row (§9.3)."""
-    return _hashed(
-        schema_id,
-        identity,
-        date.isoformat(),
-        str(amount_cents),
-        description.strip(),
-        reference.strip(),
-        str(occurrence),
-    )
+    """The txn_id of a row whose account identity (account_identity) is known."""
+    inputs = IdentityInputs(schema_id, None, "", date, amount_cents, description, reference)
+    return formula_id(TXN_ID, fact_texts(inputs, {ACCOUNT.name: identity}), occurrence)
 
 
 def legacy_transaction_id(
@@ -146,77 +419,68 @@ def legacy_transaction_id(
     reference: str,
     occurrence: int,
 ) -> str:
-    """The txn_id of earlier versions (inbox member and the account's last four digits), kept
-    on every row so that review journals written by them keep applying."""
-    return _hashed(
-        schema_id,
-        inbox_member or "",
-        account_last4(account_text) or account_text.strip(),
-        date.isoformat(),
-        str(amount_cents),
-        description.strip(),
-        reference.strip(),
-        str(occurrence),
+    """The legacy_txn_id of a row (LEGACY_TXN_ID)."""
+    inputs = IdentityInputs(
+        schema_id, inbox_member, account_text, date, amount_cents, description, reference
     )
+    return formula_id(LEGACY_TXN_ID, fact_texts(inputs), occurrence)
+
+
+class Occurrences:
+    """Occurrence indexes under one formula: the next index of rows alike in its facts."""
+
+    def __init__(self, formula: IdentityFormula):
+        self.repeat_key = REPEAT_KEY[formula.column]
+        self.seen: Counter = Counter()
+
+    def next(self, texts: tuple[str, ...], scope: tuple = ()) -> int:
+        """The index of a row with these fact texts, counting rows of the same `scope` (one
+        file, when the counter spans several)."""
+        key = (*scope, *self.repeat_key(texts)) if scope else self.repeat_key(texts)
+        occurrence = self.seen[key]
+        self.seen[key] = occurrence + 1
+        return occurrence
 
 
 class RowIdentities:
-    """The ids of one file's rows, read in file order: identical facts are told apart by their
-    order (§9.3), counted once under each formula, since two account texts may be one account
-    identity. Both the CSV and the OFX readers number rows with it."""
+    """The ids of one file's rows, read in file order (ID_FORMULAS). Both the CSV and the OFX
+    readers number rows with it."""
 
     def __init__(self, schema_id: str, inbox_member: str | None):
         self.schema_id = schema_id
         self.inbox_member = inbox_member
-        self.occurrences: Counter = Counter()
-        self.legacy_occurrences: Counter = Counter()
+        self.occurrences = Occurrences(TXN_ID)
+        self.legacy_occurrences = Occurrences(LEGACY_TXN_ID)
 
     def next(
         self, account_text: str, date: dt.date, cents: int, description: str, reference: str
     ) -> tuple[str, str, int]:
         """(txn_id, legacy_txn_id, occurrence index) of the next row with these facts."""
-        identity = account_identity(account_text, self.inbox_member)
-        facts = (date, cents, description.strip(), reference)
-        occurrence = self.occurrences[(identity, *facts)]
-        self.occurrences[(identity, *facts)] += 1
-        legacy_occurrence = self.legacy_occurrences[(account_text, *facts)]
-        self.legacy_occurrences[(account_text, *facts)] += 1
-        txn_id = transaction_id(
-            self.schema_id, identity, date, cents, description, reference, occurrence
+        texts = row_fact_texts(
+            self.schema_id, self.inbox_member, account_text, date, cents, description, reference
         )
-        legacy_txn_id = legacy_transaction_id(
-            self.schema_id,
-            self.inbox_member,
-            account_text,
-            date,
-            cents,
-            description,
-            reference,
-            legacy_occurrence,
+        occurrence = self.occurrences.next(texts)
+        legacy_occurrence = self.legacy_occurrences.next(texts)
+        return (
+            formula_id(TXN_ID, texts, occurrence),
+            formula_id(LEGACY_TXN_ID, texts, legacy_occurrence),
+            occurrence,
         )
-        return txn_id, legacy_txn_id, occurrence
 
 
 def rekeyed_rows(rows: list[tuple]) -> pa.Table:
     """Today's txn_id and occurrence index of rows keyed by an earlier version, whose txn_id
     becomes their legacy_txn_id. Rows are (rowid, txn_id, file_sha256, schema_id, inbox member,
     account text, date, cents, description, reference), in file and line order."""
-    occurrences: Counter = Counter()
+    occurrences = Occurrences(TXN_ID)
     row_ids, txn_ids, legacy_ids, occurrence_indexes = [], [], [], []
     for row_id, legacy_id, file_sha256, schema_id, inbox_member, account_text, *facts in rows:
-        date, amount_cents, description, reference = facts
-        identity = account_identity(account_text or "", inbox_member)
-        key = (file_sha256, identity, date, amount_cents, description.strip(), reference)
-        occurrence = occurrences[key]
-        occurrences[key] += 1
+        texts = row_fact_texts(schema_id, inbox_member, account_text or "", *facts)
+        occurrence = occurrences.next(texts, scope=(file_sha256,))
         row_ids.append(row_id)
         legacy_ids.append(legacy_id)
         occurrence_indexes.append(occurrence)
-        txn_ids.append(
-            transaction_id(
-                schema_id, identity, date, amount_cents, description, reference, occurrence
-            )
-        )
+        txn_ids.append(formula_id(TXN_ID, texts, occurrence))
     return pa.table(
         {
             "row_id": pa.array(row_ids, pa.int64()),
@@ -318,7 +582,7 @@ def _with_extra_fields_joined(record: Record, width: int, delimiter: str) -> Rec
 
 
 def _select_records(layout: Layout, columns: Columns, parsed: ParsedFile) -> list[Record]:
-    """Records after the header minus declared skips (counted by reason, §9.17)."""
+    """Records after the header minus declared skips (counted by reason)."""
     schema = layout.schema
     records = layout.data_records
     parsed.rows_read = len(records)
@@ -383,7 +647,7 @@ def owner_of(
     member_text: str,
     account_text: str,
 ) -> str:
-    """The mapped member column, else accounts.csv, else the inbox folder (§9.4)."""
+    """The mapped member column, else accounts.csv, else the inbox folder (docs/rules.md#owner)."""
     static_member = schema.static.get("member")
     if static_member:
         owner = household.member_named(static_member)

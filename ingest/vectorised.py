@@ -9,7 +9,9 @@ those on the careful path, whose `file:line: reason` messages stay the only ones
 
 Values keep Python's semantics: the distinct date, amount, direction, owner and account texts
 (few, as files repeat them) are read by the careful path's own functions and joined back. Only
-plain amounts ("-12.34") are read in SQL, to the same cents.
+plain amounts ("-12.34") are read in SQL, to the same cents. Ids and occurrence indexes are
+the SQL of ingest.parse's identity formulas, the very definition the careful path runs in
+Python (docs/rules.md#identity).
 """
 
 from __future__ import annotations
@@ -25,13 +27,21 @@ import pyarrow.compute as pc
 
 from ingest.household import Household
 from ingest.parse import (
+    ID_FORMULAS,
+    LOOKED_UP_FACTS,
+    TXN_ID,
     Columns,
     FileContext,
     ParsedTable,
-    account_identity,
     account_last4,
+    computed_facts_sql,
+    fact_columns,
+    formula_id_sql,
+    looked_up_texts,
+    occurrence_sql,
     owner_of,
     read_amount_cents,
+    sql_text,
 )
 from ingest.reader import Located
 from ingest.schemas import JOINED_CELL_SEPARATOR, ROLES, Schema, normalize_header
@@ -72,13 +82,6 @@ class _Group:
     delimiter: str
     columns: Columns
     members: dict[int, CleanCandidate]  # file id -> candidate
-
-
-def sql_text(value: str | None) -> str:
-    """A SQL string literal (or NULL) for a value fixed by a schema or a file."""
-    if value is None:
-        return "null"
-    return "'" + value.replace("'", "''") + "'"
 
 
 def text_is_plain(text: str) -> bool:
@@ -414,7 +417,7 @@ def _read_or_none(read: Callable[..., object], *arguments: object) -> object | N
 
 
 def _map_dates(connection, group: _Group, role: str) -> None:
-    """`{role}_map`: per file, each distinct date text with its date and ISO text, read the way
+    """`{role}_map`: per file, each distinct date text with its date, read the way
     _dates reads them (a format inferred per file, from that file's column). Dates no
     transaction can have are left out, and so is every date of a file whose declared format
     reads both ways and that has posted dates: the careful path names those lines, or weighs
@@ -438,8 +441,8 @@ def _map_dates(connection, group: _Group, role: str) -> None:
         for text in texts:
             dates = _read_or_none(parse_dates, [text], formats)
             if dates is not None and date_out_of_range(dates[0], run_date) is None:
-                entries[(file_id, text)] = (dates[0], dates[0].isoformat())
-    types = {"file_id": pa.int64(), "key": pa.string(), "date": pa.date32(), "iso": pa.string()}
+                entries[(file_id, text)] = (dates[0],)
+    types = {"file_id": pa.int64(), "key": pa.string(), "date": pa.date32()}
     _register_lookup(connection, f"{role}_map", entries, types)
 
 
@@ -475,14 +478,15 @@ def _map_directions(connection, group: _Group) -> None:
 
 
 def _map_accounts(connection, group: _Group, household: Household) -> None:
-    """`account_map` (per file and account text: last four digits, the legacy identity key and
-    the account identity, which the file's inbox member gives when the text is empty) and
-    `owner_map` (per file, member text and account → owner, as owner_of decides)."""
+    """`account_map` (per file and account text: last four digits and the texts of the
+    looked-up identity facts, such as the account identity, which the file's inbox member gives
+    when the text is empty) and `owner_map` (per file, member text and account → owner, as
+    owner_of decides)."""
+    schema_id = group.schema.id
     accounts = {
         (file_id, account): (
             account_last4(account),
-            account_last4(account) or account.strip(),
-            account_identity(account, group.members[file_id].context.inbox_member_id),
+            *looked_up_texts(schema_id, group.members[file_id].context.inbox_member_id, account),
         )
         for file_id, account in _distinct(connection, "file_id, account")
     }
@@ -490,8 +494,7 @@ def _map_accounts(connection, group: _Group, household: Household) -> None:
         "file_id": pa.int64(),
         "key": pa.string(),
         "last4": pa.string(),
-        "legacy_key": pa.string(),
-        "identity": pa.string(),
+        **{fact.column: pa.string() for fact in LOOKED_UP_FACTS},
     }
     _register_lookup(connection, "account_map", accounts, types)
     owners: dict[tuple, tuple] = {}
@@ -573,18 +576,27 @@ def _rows_sql(group: _Group, amount_roles: list[str]) -> str:
     )
     value, problem = _signed_amount_sql(schema)
     schema_id = sql_text(schema.id)
-    facts = ["date_iso", "cast(amount_cents as varchar)", "description_key", "reference_text"]
-    identity_facts = [schema_id, "account_identity", *facts, "cast(occurrence_index as varchar)"]
-    legacy_facts = [
-        schema_id,
-        "coalesce(file_context.inbox_member_id, '')",
-        "legacy_account_key",
-        *facts,
-        "cast(legacy_occurrence_index as varchar)",
-    ]
+    # The ids, as ingest.parse defines them: each IdentityInputs field is a column here.
+    inputs = {
+        "schema_id": schema_id,
+        "inbox_member": "file_context.inbox_member_id",
+        "account_text": "account",
+        "date": "transaction_date",
+        "amount_cents": "amount_cents",
+        "description": "description",
+        "reference": "reference_text",
+    }
+    identity_inputs = fact_columns(inputs)
+    occurrences = ",\n".join(
+        f"{occurrence_sql(formula, identity_inputs, 'file_id', 'line_number')}"
+        f" as {formula.column}_occurrence"
+        for formula in ID_FORMULAS
+    )
     outputs = {
-        "txn_id": f"left(md5(concat_ws(chr(31), {', '.join(identity_facts)})), 16)",
-        "legacy_txn_id": f"left(md5(concat_ws(chr(31), {', '.join(legacy_facts)})), 16)",
+        **{
+            formula.column: formula_id_sql(formula, identity_inputs, f"{formula.column}_occurrence")
+            for formula in ID_FORMULAS
+        },
         "file_sha256": "file_context.file_sha256",
         "file_path": "file_context.file_path",
         "line_number": "line_number",
@@ -612,29 +624,26 @@ def _rows_sql(group: _Group, amount_roles: list[str]) -> str:
         "shared_amount_cents": "abs(shared_amount_cents_read)",
         "static_sharing": sql_text(static.get("sharing")),
         "static_policy": sql_text(static.get("policy")),
-        "occurrence_index": "occurrence_index",
+        "occurrence_index": f"{TXN_ID.column}_occurrence",
         "loaded_at": "file_context.loaded_at",
     }
     selected = ",\n".join(
         f"cast({outputs[name]} as {sql_type}) as {name}"
         for name, sql_type in RAW_TRANSACTION_COLUMNS.items()
     )
+    looked_up = "".join(f"account_map.{fact.column},\n" for fact in LOOKED_UP_FACTS)
     return f"""
         with read_values as (
             select
                 r.*,
                 date_map.date as transaction_date,
-                date_map.iso as date_iso,
                 posted_date_map.date as posted_date,
                 direction_map.sign as direction_sign,
                 account_map.last4 as account_last4,
-                account_map.legacy_key as legacy_account_key,
-                account_map.identity as account_identity,
+                {looked_up}
                 owner_map.owner as owner_member_id,
                 case when r.description_text <> '' then r.description_text
-                    else {sql_text(description)} end as description,
-                case when r.description_text <> '' then r.description_text
-                    else {sql_text(description.strip())} end as description_key
+                    else {sql_text(description)} end as description
                 {amounts_read}{absent}
             from data_rows as r
             left join date_map on date_map.file_id = r.file_id and date_map.key = r.date_text
@@ -663,22 +672,17 @@ def _rows_sql(group: _Group, amount_roles: list[str]) -> str:
                     or ({unread or "false"}) as is_bad_line
             from read_values
         ),
+        identity_facts as (
+            select *, {computed_facts_sql(inputs)}
+            from signed
+        ),
         identified as (
+            -- Identical facts in one file are told apart by their order, counted once under
+            -- each formula (docs/rules.md#identity).
             select
                 *,
-                -- Identical facts in one file are told apart by their order (§3 Identity),
-                -- counted once under each formula: two account texts may be one identity.
-                row_number() over (
-                    partition by file_id, account_identity, transaction_date, amount_cents,
-                        description_key, reference_text
-                    order by line_number
-                ) - 1 as occurrence_index,
-                row_number() over (
-                    partition by file_id, account, transaction_date, amount_cents,
-                        description_key, reference_text
-                    order by line_number
-                ) - 1 as legacy_occurrence_index
-            from signed
+                {occurrences}
+            from identity_facts
         )
         select file_id, is_bad_line, {selected}
         from identified
