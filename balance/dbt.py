@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,20 +34,17 @@ SHARED_PARSE_CACHE = PROJECT_ROOT / ".cache" / "dbt" / "partial_parse.msgpack"
 PARSE_FILE = "partial_parse.msgpack"
 
 
-def dbt_environment() -> dict[str, str]:
-    environment = dict(os.environ)
-    environment.update(
-        {
-            # dbt runs in the workspace folder, so the profile's warehouse path is the same
-            # text for every workspace and a parse made for one serves all of them.
-            "BALANCE_WORKSPACE": ".",
-            "DBT_PROFILES_DIR": str(PROJECT_ROOT),
-            "DBT_PROJECT_DIR": str(PROJECT_ROOT),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "DO_NOT_TRACK": "1",
-        }
-    )
-    return environment
+# dbt runs in the workspace folder, so the profile's warehouse path is the same text for every
+# workspace and a parse made for one serves all of them.
+DBT_ENVIRONMENT = {
+    "BALANCE_WORKSPACE": ".",
+    "DBT_PROFILES_DIR": str(PROJECT_ROOT),
+    "DBT_PROJECT_DIR": str(PROJECT_ROOT),
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "DO_NOT_TRACK": "1",
+}
+# What dbt prints on a terminal: the lines of its run, kept as the run's output.
+PRINTED_LEVELS = {"info", "warn", "error"}
 
 
 def dbt_target_dir(workspace: Workspace) -> Path:
@@ -57,14 +53,19 @@ def dbt_target_dir(workspace: Workspace) -> Path:
 
 
 def run_dbt(workspace: Workspace, subcommand: str = "build", extra_args=()) -> BuildResult:
-    """`dbt build` (or `dbt test`, …) on the workspace's warehouse, in a child process."""
+    """`dbt build` (or `dbt test`, …) on the workspace's warehouse.
+
+    dbt runs in this process, through its Python entry point: a child process would import dbt
+    anew (~2 s before any work) on every build. What it would print goes to the result's
+    output instead; its debug log is logs/dbt/dbt.log, as before."""
+    from dbt.cli.main import dbtRunner  # ~2 s to import: only commands that build pay it
+
     target = dbt_target_dir(workspace).absolute()  # dbt runs in the workspace folder
     (target / "target").mkdir(parents=True, exist_ok=True)
     run_results = target / "target" / "run_results.json"
     _reuse_shared_parse(target / "target" / PARSE_FILE)
     run_results.unlink(missing_ok=True)  # never read a previous build's verdict
-    command = [
-        str(Path(sys.executable).with_name("dbt")),
+    arguments = [
         *subcommand.split(),  # "build", or "docs generate"
         "--project-dir",
         str(PROJECT_ROOT),
@@ -74,23 +75,60 @@ def run_dbt(workspace: Workspace, subcommand: str = "build", extra_args=()) -> B
         str(target / "target"),
         "--log-path",
         str(target),
+        "--log-level",
+        "none",  # nothing on the terminal: the lines reach the output through printed()
+        "--log-level-file",
+        "debug",
+        "--no-use-colors",
         *extra_args,
     ]
-    completed = subprocess.run(
-        command,
-        cwd=workspace.root.absolute(),
-        env=dbt_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    printed: list[str] = []
+
+    def keep_printed(event) -> None:
+        if event.info.level in PRINTED_LEVELS:
+            printed.append(event.info.msg)
+
+    with _in_workspace(workspace):
+        try:
+            result = dbtRunner(callbacks=[keep_printed]).invoke(arguments)
+        finally:
+            _release_warehouse()
     _share_parse(target / "target" / PARSE_FILE)
     statuses, failures = _read_results(run_results)
-    succeeded = completed.returncode == 0
-    if not succeeded and not failures:
-        lines = [line for line in completed.stdout.splitlines() if "error" in line.lower()]
-        failures = lines[-3:] or [f"dbt exited with code {completed.returncode}"]
-    return BuildResult(succeeded, failures, completed.stdout + completed.stderr, statuses)
+    if not result.success and not failures:
+        lines = [line for line in printed if "error" in line.lower()]
+        failures = lines[-3:] or [f"dbt stopped: {result.exception or 'no result'}"]
+    return BuildResult(result.success, failures, "\n".join(printed), statuses)
+
+
+@contextmanager
+def _in_workspace(workspace: Workspace):
+    """The folder and environment dbt runs with, put back as they were afterwards."""
+    previous_folder = Path.cwd()
+    previous = {name: os.environ.get(name) for name in DBT_ENVIRONMENT}
+    os.environ.update(DBT_ENVIRONMENT)
+    os.chdir(workspace.root.absolute())
+    try:
+        yield
+    finally:
+        os.chdir(previous_folder)
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _release_warehouse() -> None:
+    """Close the DuckDB database dbt opened. dbt-duckdb keeps it open for the life of the
+    process, and DuckDB lets a process open one file only one way: the export, which opens
+    the warehouse read-only next, would be refused."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        environment, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+    if environment is not None:
+        environment.close()
 
 
 def _reuse_shared_parse(workspace_parse: Path) -> None:

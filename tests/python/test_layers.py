@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 from pathlib import Path
 
 from core.workspace import PROJECT_ROOT
@@ -102,3 +103,24 @@ def test_a_step_importing_the_command_line_or_reading_a_raw_table_is_found(tmp_p
         "exports/sheet.py: imports ingest",
         "exports/sheet.py: reads intermediate.int_balance_movements",
     ]
+
+
+def test_comments_point_at_the_projects_own_docs():
+    """Every rule is explained in docs/rules.md, in the repository: a comment that points at a
+    numbered section of some other document leaves the next reader without it."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.py", "*.sql", "*.yml", "*.yaml", "*.md", "*.sh", "*.toml"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    pointing_elsewhere = [
+        f"{path}:{number}"
+        for path in tracked
+        for number, line in enumerate(
+            (PROJECT_ROOT / path).read_text(encoding="utf-8").splitlines(), start=1
+        )
+        if "§" in line
+    ]
+    assert pointing_elsewhere == []
