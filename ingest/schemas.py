@@ -367,8 +367,11 @@ def _number_format(values: dict, where: str) -> dict[str, object]:
         "date_formats": tuple(date_formats),
         "decimal": decimal,
         "thousands": thousands,
-        # Longest first, so that "CHF" is removed whole before a shorter text inside it.
-        "currency_texts": tuple(sorted({t.strip() for t in currency_texts}, key=len, reverse=True)),
+        # Longest first, so that "CHF" is removed whole before a shorter text inside it; texts
+        # of one length in a fixed order, whatever the process's hash seed.
+        "currency_texts": tuple(
+            sorted({t.strip() for t in currency_texts}, key=lambda text: (-len(text), text))
+        ),
     }
 
 

@@ -85,3 +85,12 @@ def test_a_single_value_written_without_brackets_is_a_list_of_one(tmp_path):
 
     assert (schema.direction_out, schema.direction_in) == ({"debit"}, {"credit"})
     assert schema.pending_values == {"pending"}
+
+
+def test_currency_texts_are_removed_longest_first_in_a_fixed_order(tmp_path):
+    path = tmp_path / "credit_union.yaml"
+    path.write_text(GOOD_SCHEMA + "values: {currency_text: [Fr., CHF, CH, kr, SFr.]}\n")
+
+    schema = load_schema(path, "rules/credit_union.yaml")
+
+    assert schema.currency_texts == ("SFr.", "CHF", "Fr.", "CH", "kr")
