@@ -461,8 +461,9 @@ def _date_literal(day: dt.date | None) -> str:
 def _write_shared_ledger(
     spreadsheet: Spreadsheet, connection, members: Members, window_start: dt.date | None
 ) -> None:
-    """Every entry of rpt_shared_ledger, oldest first, one row each: its shares and balances
-    side by side, a member the entry does not move keeping the balance they had."""
+    """Every entry of rpt_shared_ledger, oldest first, one row each: its shares, and each
+    member's balance after it, counted on from fct_balances_daily's the day before the sheet
+    starts."""
     names = dict(members)
     # Everything before the window counts only through the balances it leaves
     # (docs/rules.md#the-balance).
@@ -475,7 +476,7 @@ def _write_shared_ledger(
         f"""
         select entry_id, entry_date, entry, txn_id, paid_by_member_id, paid_to_member_id,
             description, merchant, category, sharing, policy, cost,
-            member_id, share_amount, balance_after_cents
+            member_id, share_amount, movement_cents
         from marts.rpt_shared_ledger
         where entry_date >= {_date_literal(window_start)}
         order by entry_date, not is_opening_balance, entry_id
@@ -485,9 +486,9 @@ def _write_shared_ledger(
         entry_rows = list(entry_rows)
         _, date, entry, txn_id, paid_by, paid_to, *details, cost = entry_rows[0][:12]
         shares = {}
-        for *_entry, member_id, share, balance_after in entry_rows:
+        for *_entry, member_id, share, cents in entry_rows:
             shares[member_id] = share
-            balance_cents[member_id] = balance_after
+            balance_cents[member_id] += cents
         rows.append(
             (
                 date,
@@ -515,8 +516,8 @@ def _balances_before(connection, window_start: dt.date | None) -> dict[str, int]
         return {}
     return dict(
         connection.execute(
-            "select member_id, sum(movement_cents) from marts.rpt_shared_ledger "
-            "where entry_date < ? group by member_id",
+            "select member_id, arg_max(net_cents, balance_date) from marts.fct_balances_daily "
+            "where balance_date < ? group by member_id",
             [window_start],
         ).fetchall()
     )

@@ -1,7 +1,8 @@
--- The Shared_Ledger sheet: every entry that moves a balance, with each member's share and
--- balance after it (docs/rules.md#the-balance). It reads the movements fct_balances_daily sums,
--- so the two agree to the cent. One row per entry and member it moves; a view, because only
--- the export reads it, once.
+-- The Shared_Ledger sheet: every entry that moves a balance, with each member's share and the
+-- cents it moves their balance by (docs/rules.md#the-balance). It reads the movements
+-- fct_balances_daily sums, so the two agree to the cent. One row per entry and member it
+-- moves. A view, because only the export reads it, and only the months the workbook shows:
+-- a date filter reaches below its joins.
 {{ config(materialized='view') }}
 
 with
@@ -70,14 +71,7 @@ entries as (
 ),
 
 final as (
-    select
-        *,
-        sum(movement_cents) over (
-            partition by member_id
-            order by entry_date, not is_opening_balance, entry_id
-            rows between unbounded preceding and current row
-        ) as balance_after_cents
-    from entries
+    select * from entries
 )
 
 select * from final
