@@ -7,18 +7,9 @@ sections when the loader is reorganised.
 from __future__ import annotations
 
 import pytest
+from test_schema_contract import GOOD_SCHEMA
 
 from ingest.schemas import SchemaError, load_schema
-
-GOOD_SCHEMA = """\
-id: credit_union_checking
-match:
-  headers: [Booked, Text, Value]
-columns:
-  date: Booked
-  description: Text
-  amount: Value
-"""
 
 
 @pytest.mark.parametrize(

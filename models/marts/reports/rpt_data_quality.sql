@@ -61,14 +61,7 @@ suspected_duplicates as (
         2 as sheet_order,
         'suspected duplicate' as sheet_check,
         duplicate_reason || '; answer D in Queue_Review if it is one' as sheet_detail,
-        txn_id,
-        duplicate_of_txn_id as related_txn_id,
-        file_path,
-        transaction_date as finding_date,
-        payer_member_id,
-        description,
-        amount,
-        cast(null as bigint) as bad_line_count
+        {{ transaction_finding_columns(related_txn_id='duplicate_of_txn_id') }}
     from fct_transactions
     where is_suspected_duplicate
 ),
@@ -83,14 +76,7 @@ duplicates_set_aside as (
         5 as sheet_order,
         'duplicate' as sheet_check,
         duplicate_reason as sheet_detail,
-        txn_id,
-        duplicate_of_txn_id as related_txn_id,
-        file_path,
-        transaction_date as finding_date,
-        payer_member_id,
-        description,
-        amount,
-        cast(null as bigint) as bad_line_count
+        {{ transaction_finding_columns(related_txn_id='duplicate_of_txn_id') }}
     from fct_transactions
     where kind = 'duplicate'
 ),
@@ -121,14 +107,7 @@ refunds_without_purchase as (
         cast(null as integer) as sheet_order,
         null as sheet_check,
         null as sheet_detail,
-        txn_id,
-        null as related_txn_id,
-        file_path,
-        transaction_date as finding_date,
-        payer_member_id,
-        description,
-        amount,
-        cast(null as bigint) as bad_line_count
+        {{ transaction_finding_columns() }}
     from largest_recent_purchase
     where
         cost < 0
@@ -157,14 +136,7 @@ unusually_large as (
         cast(null as integer) as sheet_order,
         null as sheet_check,
         null as sheet_detail,
-        expenses.txn_id,
-        null as related_txn_id,
-        expenses.file_path,
-        expenses.transaction_date as finding_date,
-        expenses.payer_member_id,
-        expenses.description,
-        expenses.amount,
-        cast(null as bigint) as bad_line_count
+        {{ transaction_finding_columns('expenses.') }}
     from expenses
     inner join category_medians on expenses.category = category_medians.category
     where
@@ -260,14 +232,7 @@ sharing_issues as (
         3 as sheet_order,
         'sharing cannot be applied' as sheet_check,
         sharing_issue as sheet_detail,
-        txn_id,
-        null as related_txn_id,
-        file_path,
-        transaction_date as finding_date,
-        payer_member_id,
-        description,
-        amount,
-        cast(null as bigint) as bad_line_count
+        {{ transaction_finding_columns() }}
     from fct_transactions
     where sharing_issue is not null
 ),
