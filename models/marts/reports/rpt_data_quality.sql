@@ -104,9 +104,6 @@ refunds_without_purchase as (
         || ' matches no purchase in the 120 days before' as detail,
         'balance explain ' || txn_id as next_step,
         true as is_finding,
-        cast(null as integer) as sheet_order,
-        null as sheet_check,
-        null as sheet_detail,
         {{ transaction_finding_columns() }}
     from largest_recent_purchase
     where
@@ -133,9 +130,6 @@ unusually_large as (
         || round(category_medians.median_cost, 2) || ')' as detail,
         'balance explain ' || expenses.txn_id as next_step,
         true as is_finding,
-        cast(null as integer) as sheet_order,
-        null as sheet_check,
-        null as sheet_detail,
         {{ transaction_finding_columns('expenses.') }}
     from expenses
     inner join category_medians on expenses.category = category_medians.category
@@ -152,17 +146,7 @@ uncategorised_merchants as (
         count(*) || ' expense(s) at ' || merchant || ' have no category' as detail,
         'add a row for it to household/merchant_lookup.csv' as next_step,
         true as is_finding,
-        cast(null as integer) as sheet_order,
-        null as sheet_check,
-        null as sheet_detail,
-        null as txn_id,
-        null as related_txn_id,
-        null as file_path,
-        max(transaction_date) as finding_date,
-        null as payer_member_id,
-        null as description,
-        cast(null as decimal(18, 2)) as amount,
-        cast(null as bigint) as bad_line_count
+        max(transaction_date) as finding_date
     from expenses
     where category = 'Uncategorized'
     group by merchant
@@ -179,17 +163,8 @@ statement_mismatches as (
         || {{ cents_to_amount('computed_balance_cents') }} as detail,
         'balance doctor ' || file_path as next_step,
         true as is_finding,
-        cast(null as integer) as sheet_order,
-        null as sheet_check,
-        null as sheet_detail,
-        null as txn_id,
-        null as related_txn_id,
         file_path,
-        statement_date as finding_date,
-        null as payer_member_id,
-        null as description,
-        cast(null as decimal(18, 2)) as amount,
-        cast(null as bigint) as bad_line_count
+        statement_date as finding_date
     from int_statement_balances_checked
     where not is_matching
     qualify row_number() over (
@@ -211,13 +186,8 @@ orphan_decisions as (
         'the ' || coalesce(sharing, duplicate_answer)
         || ' decision names no transaction; it stays in the journal' as sheet_detail,
         decided_txn_id as txn_id,
-        null as related_txn_id,
-        null as file_path,
         cast(decided_at as date) as finding_date,
-        null as payer_member_id,
-        note as description,
-        cast(null as decimal(18, 2)) as amount,
-        cast(null as bigint) as bad_line_count
+        note as description
     from int_review_decisions_latest
     where is_orphan
 ),
@@ -257,13 +227,8 @@ rejected_files as (
         1 as sheet_order,
         'rejected file' as sheet_check,
         stg_ingest__file_attempts.reason as sheet_detail,
-        null as txn_id,
-        null as related_txn_id,
         stg_ingest__file_attempts.file_path,
         cast(stg_ingest__file_attempts.attempted_at as date) as finding_date,
-        null as payer_member_id,
-        null as description,
-        cast(null as decimal(18, 2)) as amount,
         coalesce(bad_lines.bad_line_count, 0) as bad_line_count
     from stg_ingest__file_attempts
     left join bad_lines
@@ -352,14 +317,7 @@ mirror_findings as (
         6 as sheet_order,
         'mirrored accounts' as sheet_check,
         detail || '; ' || next_step as sheet_detail,
-        null as txn_id,
-        null as related_txn_id,
-        null as file_path,
-        cast(null as date) as finding_date,
-        null as payer_member_id,
-        subject as description,
-        cast(null as decimal(18, 2)) as amount,
-        cast(null as bigint) as bad_line_count
+        subject as description
     from (
         select * from mirrored_accounts
         union all
@@ -378,14 +336,7 @@ accounts_linked as (
         7 as sheet_order,
         'account linked' as sheet_check,
         link_reason as sheet_detail,
-        null as txn_id,
-        null as related_txn_id,
-        file_path,
-        cast(null as date) as finding_date,
-        null as payer_member_id,
-        null as description,
-        cast(null as decimal(18, 2)) as amount,
-        cast(null as bigint) as bad_line_count
+        file_path
     from rpt_account_links
 ),
 
