@@ -91,7 +91,11 @@ def workspace_command(name: str, writes: bool = False):
         @click.option(
             "-v", "--verbose", count=True, help="More detail: -v dbt's summary, -vv all of it."
         )
-        @click.option("--debug", is_flag=True, help="Row counts and timings of each step.")
+        @click.option(
+            "--debug",
+            is_flag=True,
+            help="Row counts and timings of each step; dbt's statements in logs/dbt/dbt.log.",
+        )
         @functools.wraps(command)
         def wrapper(workspace_dir, verbose, debug, **kwargs):
             os.umask(0o077)  # what balance creates is readable by the user alone

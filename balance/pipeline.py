@@ -143,7 +143,9 @@ def ingest(workspace: Workspace, report: Reporter | None = None) -> IngestReport
 def build(workspace: Workspace, report: Reporter | None = None) -> None:
     report = report or Reporter()
     # dbt unit tests check the SQL, not the household's data: they run with the test suite.
-    result = run_dbt(workspace, "build", ["--exclude-resource-type", "unit_test"])
+    result = run_dbt(
+        workspace, "build", ["--exclude-resource-type", "unit_test"], report.show_debug
+    )
     finished_at = utc_now().isoformat() + "Z"
     _remember(workspace, report, build=BuildRecord(result.succeeded, result.failures, finished_at))
     if not result.succeeded:
@@ -594,7 +596,9 @@ def check(workspace: Workspace, report: Reporter | None = None) -> int:
     report = report or Reporter()
     if not workspace.warehouse.exists():
         raise PipelineError(f"no warehouse in {workspace.root} yet: run `balance run` first")
-    invariants = run_dbt(workspace, "test", ["--select", "path:tests/invariants"])
+    invariants = run_dbt(
+        workspace, "test", ["--select", "path:tests/invariants"], report.show_debug
+    )
     statuses = list(invariants.statuses.values())
     warnings = statuses.count("warn")  # orphan decisions: listed with the findings below
     held = f"Invariants: {statuses.count('pass')} of {len(statuses) - warnings} hold"
