@@ -415,10 +415,23 @@ def test_check_lists_each_finding_with_the_command_that_shows_more(flat):
     ]
 
 
-def test_a_key_test_also_names_a_null_in_its_not_null_columns(flat, tmp_path):
-    """One primary_key test per model also checks its `not_null` columns (fewer dbt nodes)."""
+@pytest.mark.parametrize(
+    ("kind", "problem"),
+    [
+        ("null", "null kind"),  # a `not_null` column
+        (
+            "'gift'",  # an `accepted_values` column
+            "kind not one of expense, income, transfer, settlement, duplicate, ignored: gift",
+        ),
+    ],
+)
+def test_a_key_test_also_names_what_its_columns_do_not_allow(flat, tmp_path, kind, problem):
+    """One primary_key test per model also checks its `not_null` and `accepted_values`
+    columns (fewer dbt nodes)."""
     connection = broken_copy(
-        flat, tmp_path, "update marts.fct_transactions set kind = null where description = 'IKEA'"
+        flat,
+        tmp_path,
+        f"update marts.fct_transactions set kind = {kind} where description = 'IKEA'",
     )
     compiled = flat / "logs/dbt/target/compiled/balance/models/marts/core/_core__models.yml"
     (test_sql,) = compiled.glob("primary_key_fct_transactions_*.sql")
@@ -426,28 +439,6 @@ def test_a_key_test_also_names_a_null_in_its_not_null_columns(flat, tmp_path):
         ikea = connection.execute(
             "select txn_id from marts.fct_transactions where description = 'IKEA'"
         ).fetchone()[0]
-        assert connection.execute(test_sql.read_text()).fetchall() == [("null kind", ikea, 1)]
-    finally:
-        connection.close()
-
-
-def test_a_key_test_also_names_a_value_its_column_does_not_accept(flat, tmp_path):
-    """The primary_key test also checks the model's `accepted_values` (fewer dbt nodes)."""
-    connection = broken_copy(
-        flat, tmp_path, "update marts.fct_transactions set kind = 'gift' where description = 'IKEA'"
-    )
-    compiled = flat / "logs/dbt/target/compiled/balance/models/marts/core/_core__models.yml"
-    (test_sql,) = compiled.glob("primary_key_fct_transactions_*.sql")
-    try:
-        ikea = connection.execute(
-            "select txn_id from marts.fct_transactions where description = 'IKEA'"
-        ).fetchone()[0]
-        assert connection.execute(test_sql.read_text()).fetchall() == [
-            (
-                "kind not one of expense, income, transfer, settlement, duplicate, ignored: gift",
-                ikea,
-                1,
-            )
-        ]
+        assert connection.execute(test_sql.read_text()).fetchall() == [(problem, ikea, 1)]
     finally:
         connection.close()
