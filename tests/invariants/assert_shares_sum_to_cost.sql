@@ -61,34 +61,70 @@ policy_in_force as (
     group by decided.txn_id
 ),
 
-weighted as (
+-- Each member's weight in each version of a policy, in units of 1/10000.
+policy_weight_units as (
     select
-        decided.*,
-        stg_household__members.member_id,
-        stg_household__members.member_id = decided.payer_member_id as is_payer,
-        cast(round(coalesce(stg_household__split_policies.weight, 0) * 10000) as hugeint) as weight_units
+        stg_household__split_policies.policy,
+        stg_household__split_policies.effective_from,
+        stg_household__split_policies.member_id,
+        cast(round(stg_household__split_policies.weight * 10000) as hugeint) as weight_units
+    from stg_household__split_policies
+    inner join stg_household__members
+        on stg_household__split_policies.member_id = stg_household__members.member_id
+),
+
+-- The totals depend on the policy version and the payer only: computed on the few versions,
+-- then joined to each expense, not summed again over every expense's members.
+policy_weight_totals as (
+    select
+        policy,
+        effective_from,
+        sum(weight_units) as total_weight_units
+    from policy_weight_units
+    group by policy, effective_from
+),
+
+expense_weight_totals as (
+    select
+        decided.txn_id,
+        policy_in_force.effective_from,
+        coalesce(policy_weight_totals.total_weight_units, 0) as total_weight_units,
+        -- A split at 100 % under a policy that weighs only the payer: the payer bears all, and
+        -- one unit keeps the fraction defined.
+        greatest(
+            coalesce(policy_weight_totals.total_weight_units, 0) - coalesce(payer_weight.weight_units, 0), 1
+        ) as others_weight_units
     from decided
     inner join policy_in_force on decided.txn_id = policy_in_force.txn_id
-    cross join stg_household__members
-    left join stg_household__split_policies
+    left join policy_weight_totals
         on
-            decided.policy = stg_household__split_policies.policy
-            and policy_in_force.effective_from = stg_household__split_policies.effective_from
-            and stg_household__members.member_id = stg_household__split_policies.member_id
-    -- An out-of-range percentage is invariant 10's finding: nothing to recompute from.
-    where decided.payer_basis_points between 0 and 10000
+            decided.policy = policy_weight_totals.policy
+            and policy_in_force.effective_from = policy_weight_totals.effective_from
+    left join policy_weight_units as payer_weight
+        on
+            decided.policy = payer_weight.policy
+            and policy_in_force.effective_from = payer_weight.effective_from
+            and decided.payer_member_id = payer_weight.member_id
 ),
 
 weight_totals as (
     select
-        *,
-        sum(weight_units) over expense as total_weight_units,
-        -- A split at 100 % under a policy that weighs only the payer: the payer bears all, and
-        -- one unit keeps the fraction defined.
-        greatest(coalesce(sum(weight_units) filter (where not is_payer) over expense, 0), 1)
-            as others_weight_units
-    from weighted
-    window expense as (partition by txn_id)
+        decided.*,
+        expense_weight_totals.total_weight_units,
+        expense_weight_totals.others_weight_units,
+        stg_household__members.member_id,
+        stg_household__members.member_id = decided.payer_member_id as is_payer,
+        coalesce(policy_weight_units.weight_units, 0) as weight_units
+    from decided
+    inner join expense_weight_totals on decided.txn_id = expense_weight_totals.txn_id
+    cross join stg_household__members
+    left join policy_weight_units
+        on
+            decided.policy = policy_weight_units.policy
+            and expense_weight_totals.effective_from = policy_weight_units.effective_from
+            and stg_household__members.member_id = policy_weight_units.member_id
+    -- An out-of-range percentage is invariant 10's finding: nothing to recompute from.
+    where decided.payer_basis_points between 0 and 10000
 ),
 
 exact as (
